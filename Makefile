@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh machine: `make book` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# Extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
+PRESET ?= tiny
+BUDGET ?= standard
+
+# Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.
+HF_OFFLINE ?= 1
+export HF_HUB_OFFLINE = $(HF_OFFLINE)
+export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
+export WANDB_MODE = disabled
+export PYTHONWARNINGS = ignore::DeprecationWarning
+
+.PHONY: book test venv student clean clean-cache
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q "torch==$$(sed -n 's/^torch==//p' requirements.lock)" $(TORCH_PIP_ARGS)
+	$(BIN)/pip install -q -c requirements.lock -e ".[book,dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+book: $(STAMP)
+	WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) $(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is in _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+student: $(STAMP)
+	$(BIN)/python -m helpers.student chapters student
+
+clean:
+	rm -rf _build student
+
+clean-cache: $(STAMP)
+	$(BIN)/python -m helpers.cache clear

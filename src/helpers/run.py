@@ -1,0 +1,80 @@
+"""The notebook contract: resolve the parameters cell, seed everything, write metrics.json.
+
+Every chapter starts with `run = start(PRESET, BUDGET, SEED, OUTPUT_DIR)` and ends with
+`run.finish(...)`, so every chapter's metrics.json has the same top-level shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helpers.budgets import check_budget
+from helpers.cache import write_atomic
+from helpers.models import resolve_preset
+
+PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
+
+
+def quiet() -> None:
+    """Silence the warnings stack.md lists as harmless, so a learner sees only what matters."""
+    for pattern in (".*HookedTransformer.*", ".*deprecat.*", ".*running over TCP.*", ".*override.*"):
+        warnings.filterwarnings("ignore", message=pattern)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class Run:
+    preset: str
+    budget: str
+    seed: int
+    output_dir: Path
+    started: float = field(default_factory=time.time)
+
+    def finish(self, **figures) -> dict:
+        """Write OUTPUT_DIR/metrics.json (atomically) and return what was written."""
+        metrics = {"preset": self.preset, "budget": self.budget, "seed": self.seed,
+                   "seconds": round(time.time() - self.started, 1), **figures}
+        write_atomic(self.output_dir / "metrics.json",
+                     json.dumps(metrics, indent=1, default=_to_json).encode())
+        print(f"metrics.json written to {self.output_dir} after {metrics['seconds']} s")
+        return metrics
+
+
+def _to_json(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to metrics.json")
+
+
+def start(preset: str, budget: str, seed: int, output_dir: str) -> Run:
+    """Resolve PRESET ('auto' may be set by $WARNBOOK_PRESET, as `make book` does) and BUDGET."""
+    quiet()
+    if preset == "auto" and os.environ.get(PRESET_ENV):
+        preset = os.environ[PRESET_ENV]
+        print(f"PRESET auto -> {preset}: set by ${PRESET_ENV}")
+    budget = os.environ.get(BUDGET_ENV) or budget
+    preset = resolve_preset(preset)
+    check_budget(budget)
+    seed_everything(seed)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {out.resolve()}")
+    return Run(preset, budget, int(seed), out)

@@ -1,0 +1,61 @@
+"""Real presets on a machine that cannot reach the hub: a clear error, at once."""
+
+import time
+
+import pytest
+
+from helpers import models
+from helpers.models import PresetUnavailable, load_model, load_sae, resolve_preset
+
+
+@pytest.mark.parametrize("preset", ["pythia-70m", "gpt2-small"])
+@pytest.mark.parametrize("offline_flag", ["1", "0"])
+def test_real_preset_offline_fails_fast_and_names_tiny(preset, offline_flag, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", offline_flag)  # "0": the network itself refuses here
+    t0 = time.time()
+    with pytest.raises(PresetUnavailable, match="unreachable.*'tiny' preset runs fully offline"):
+        load_model(preset)
+    with pytest.raises(PresetUnavailable, match="unreachable"):
+        load_sae(preset)
+    assert time.time() - t0 < 5
+
+
+def test_gemma_without_a_big_gpu_is_refused_before_any_download():
+    t0 = time.time()
+    with pytest.raises(PresetUnavailable, match=r"needs a GPU with 12 GB.*no GPU.*gpt2-small"):
+        load_model("gemma-2-2b")
+    assert time.time() - t0 < 5
+
+
+def test_small_gpu_is_refused_with_both_numbers(monkeypatch):
+    monkeypatch.setattr(models, "gpu_memory_gb", lambda: 4.0)
+    with pytest.raises(PresetUnavailable, match=r"needs 6 GB.*has 4.0 GB"):
+        models.check_can_run(models.get_preset("gpt2-small"), finetune=True)
+
+
+def test_gated_model_without_token_explains_the_licence(monkeypatch):
+    monkeypatch.setattr(models, "gpu_memory_gb", lambda: 80.0)
+    monkeypatch.setattr(models, "hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(models, "has_hf_token", lambda: False)
+    with pytest.raises(PresetUnavailable, match=r"gated: accept its licence.*HF_TOKEN"):
+        models.check_can_run(models.get_preset("gemma-2-2b"))
+
+
+def test_auto_picks_tiny_offline_and_says_why(capsys):
+    assert resolve_preset("auto") == "tiny"
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("PRESET auto -> tiny") and "unreachable" in line and "\n" not in line
+
+
+@pytest.mark.parametrize("gpu, token, expected", [(0.0, False, "pythia-70m"), (15.0, False, "gpt2-small"),
+                                                  (80.0, False, "gpt2-small"), (80.0, True, "gemma-2-2b")])
+def test_auto_picks_the_largest_preset_the_machine_can_run(gpu, token, expected, monkeypatch):
+    monkeypatch.setattr(models, "gpu_memory_gb", lambda: gpu)
+    monkeypatch.setattr(models, "hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(models, "has_hf_token", lambda: token)
+    assert resolve_preset("auto", verbose=False) == expected
+
+
+def test_unknown_budget_names_the_choices():
+    with pytest.raises(ValueError, match="smoke, standard, paper"):
+        load_model("tiny", budget="huge")

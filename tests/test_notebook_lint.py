@@ -1,0 +1,52 @@
+"""Every chapter follows the notebook contract (DESIGN.md), checked without running it."""
+
+import ast
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTRACT = {"PRESET": "auto", "BUDGET": "standard", "SEED": 0, "OUTPUT_DIR": "outputs"}
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = []
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                found.append(entry["file"])
+            walk(entry.get("chapters", []) + entry.get("sections", []))
+            for part in entry.get("parts", []):
+                walk(part.get("chapters", []))
+
+    walk(toc.get("chapters", []) + toc.get("parts", []))
+    return found
+
+
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def test_every_chapter_is_in_the_toc():
+    listed = {f.removesuffix(".ipynb") for f in toc_files()}
+    missing = [nb.name for nb in NOTEBOOKS if f"chapters/{nb.stem}" not in listed]
+    assert NOTEBOOKS and not missing, f"not in _toc.yml: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_contract(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    params = papermill.inspect_notebook(str(path))
+    assert {name: ast.literal_eval(p["default"]) for name, p in params.items()} == CONTRACT
+    assert nb.metadata.kernelspec.name == "python3"
+    assert not [c for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count)], \
+        "commit notebooks without outputs"
+    first = nb.cells[0].source
+    assert first.startswith("# ") and "Objectives" in first and "Time" in first
+    assert "run.finish(" in nb.cells[-1].source, "the last cell writes metrics.json"
