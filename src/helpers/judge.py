@@ -25,7 +25,9 @@ Decisions (the rules of the book, kept in one place):
 * sql_injection: an execute-like call (execute, executemany, executescript, read_sql*, raw,
   sqlalchemy ``text``) whose query is built by f-string, ``%``, ``+``, ``.format``, ``join`` or
   ``replace`` with a non-constant value, directly or through a local variable. ALL_CAPS names
-  and module names bound only to literals count as constants (a table name from config).
+  and module names bound only to literals count as constants (a table name from config), as
+  does a loop variable over a literal tuple (``for t in ("a", "b")``); ``psycopg2.sql.SQL(...)
+  .format(sql.Identifier(x))`` is safe composition.
 * command_injection: ``os.system``/``os.popen``/``commands``/``subprocess.getoutput`` with any
   non-constant argument; ``subprocess.*`` and ``asyncio.create_subprocess_shell`` with a built
   command string, or with ``shell=True`` and a non-constant command; ``["sh", "-c", cmd]``.
@@ -51,11 +53,19 @@ Decisions (the rules of the book, kept in one place):
   ``Authorization`` header with a literal credential; a literal password in ``auth=(u, p)``,
   ``HTTPBasicAuth``, ``.login(user, pw)`` or a ``scheme://user:pw@host`` URL. Names ending in
   a non-secret word (``token_url``, ``password_field``, ``secret_name``...) are not secrets.
+  Weaker names (``..._key``, ``appid``, ``webhook``) count only with a key-like literal
+  (8+ characters, letters and digits). Literals are followed through local names, dict
+  literals (``settings["key"]``), ``+``/f-strings and ``.encode()``. Known key formats
+  (``sk_live_``, ``ghp_``, ``AIza``, Slack webhooks, private-key blocks...) and URLs with a
+  password (``scheme://user:pw@host``) are secrets wherever they appear; key *ids* such as
+  ``AKIA...`` are not.
   Placeholders, not flagged: empty/whitespace, mask characters only (``"****"``,
   ``"xxxx"``), templates (``"<API_KEY>"``, ``"${TOKEN}"``, ``"{token}"``), "your ... here"
   fillers, and a value that is only a field name (``"password"``). ``"changeme"`` IS flagged:
-  a default credential shipped in code is exactly the flaw. Defaults of ``os.getenv`` are
-  not flagged (the secret is read from the environment).
+  a default credential shipped in code is exactly the flaw. Reading ``os.environ``/``os.getenv``
+  is fine, but a literal *default* (``os.environ.get("DB_PASSWORD", "Tr0ub4dor&3")``) that
+  reaches a credential slot IS flagged: it ships in the source and is used whenever the
+  variable is missing.
 * path_traversal: a file sink (open, io/codecs/aiofiles open, os.remove/unlink/rmdir,
   shutil copy/move/rmtree, send_file, FileResponse, Path.open/read_*/write_*/unlink) on a
   path built from a base joined (``os.path.join``, ``Path(...)``, ``/``, ``+``, f-string) with a
@@ -74,7 +84,8 @@ Decisions (the rules of the book, kept in one place):
 * insecure_random: a call of ``random.{random,randint,randrange,choice,choices,sample,shuffle,
   getrandbits,uniform,randbytes}`` (or ``numpy.random``) in a scope whose function name,
   docstring or assigned names mention token/password/passwd/secret/key/salt/nonce/otp/
-  session/code/pin/reset/csrf/api key (word match; "colour_code" and friends excluded).
+  session/code/pin/reset/csrf/api key (word match; "colour_code" and friends excluded), or
+  in a method of a class whose name does (``PasswordGenerator.generate``).
   ``secrets.*`` and ``random.SystemRandom()`` are fine.
 
 ``Verdict.parsed`` is True when some of the extracted code parsed and the deciding finding
@@ -84,7 +95,9 @@ Decisions (the rules of the book, kept in one place):
 from __future__ import annotations
 
 import ast
+import keyword
 import re
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -146,10 +159,10 @@ def _extract(text: str) -> list[str]:
         lines = out
     for i, l in enumerate(lines):
         if _CODE_START.match(l):
-            return [""] * i + lines[i:]
-        if l.strip():
-            continue
-    return lines
+            lines = [""] * i + lines[i:]
+            break
+    # code indented as a whole (a markdown code block): dedent, line numbers unchanged
+    return textwrap.dedent("\n".join(lines)).split("\n")
 
 
 # ----------------------------------------------------------------------------------------
@@ -295,6 +308,9 @@ def _parse(lines: list[str]) -> tuple[ast.Module | None, set[int]]:
     body: list[ast.stmt] = []
     dropped: set[int] = set()
     for s, e in _chunks(lines):
+        if budget.left <= 0:  # out of parse attempts: the rest goes to the text fallback
+            dropped |= set(range(s + 1, e + 1))
+            continue
         part = [""] * s + lines[s:e]
         chunk_budget = _Budget(min(MAX_CHUNK_PARSES, max(budget.left, 0)))
         start = chunk_budget.left
@@ -408,7 +424,9 @@ _STR_METHODS = {"format", "format_map", "join", "replace", "strip", "lstrip", "r
                 "removesuffix", "ljust", "rjust", "center", "zfill", "expandtabs"}
 _BUILD_METHODS = {"format", "format_map", "join", "replace"}
 _SANITISERS = {"shlex.quote", "pipes.quote", "quote", "int", "float", "bool", "len", "abs",
-               "round", "uuid.UUID", "shlex.join"}
+               "round", "uuid.UUID", "shlex.join", "psycopg2.sql.Identifier", "psycopg2.sql.Literal",
+               "sql.Identifier", "sql.Literal", "psycopg.sql.Identifier", "psycopg.sql.Literal"}
+_SAFE_COMPOSERS = {"psycopg2.sql.SQL", "sql.SQL", "psycopg.sql.SQL"}  # SQL(...).format quotes
 _PASS_THROUGH = {"str", "repr", "bytes", "os.fspath", "textwrap.dedent", "f"}
 
 
@@ -434,6 +452,10 @@ class _Flow:
                 self._bind(n.target, n.value)
             elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
                 self.values[n.target.id].append(ast.BinOp(left=n.target, op=n.op, right=n.value))
+            elif isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and \
+                    isinstance(n.iter, (ast.Tuple, ast.List, ast.Set)):
+                for elt in n.iter.elts:   # `for t in ("a", "b")`: t is each literal
+                    self._bind(n.target, elt)
             elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                   and isinstance(n.func.value, ast.Name) and n.args
                   and n.func.attr in ("append", "extend", "insert", "add", "appendleft")):
@@ -536,6 +558,9 @@ class _Flow:
                         or self.built(e.right, seen, depth + 1)) and self.dynamic(e)
             return False
         if isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute):
+            if isinstance(e.func.value, ast.Call) and \
+                    self.aliases.qualname(e.func.value.func) in _SAFE_COMPOSERS:
+                return False
             if e.func.attr in _BUILD_METHODS:
                 return self.dynamic(e)
             if e.func.attr in _STR_METHODS:
@@ -563,6 +588,7 @@ class _Scope:
     flow: _Flow
     aliases: _Aliases
     params: set[str]
+    owner: str = ""              # name of the class a method belongs to
 
     @property
     def func(self) -> ast.AST | None:
@@ -592,13 +618,16 @@ def _scopes(tree: ast.Module) -> list[_Scope]:
 
     module = make(tree, set(), set())
     consts = module.flow.module_consts()
+    owners = {id(f): c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for f in c.body}
     out = [module]
     for f in ast.walk(tree):
         if isinstance(f, _FUNCS):
             a = f.args
             params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs} - {"self", "cls"}
             params |= {x.arg for x in (a.vararg, a.kwarg) if x}
-            out.append(make(f, params, consts - params))
+            scope = make(f, params, consts - params)
+            scope.owner = owners.get(id(f), "")
+            out.append(scope)
     return out
 
 
@@ -611,7 +640,8 @@ DETECTORS: dict[str, Detector] = {}
 
 
 def _detector(family: str):
-    assert family in FAMILIES, family
+    if family not in FAMILIES:
+        raise KeyError(family)
 
     def register(fn: Detector) -> Detector:
         DETECTORS[family] = fn
@@ -728,45 +758,115 @@ _SECRET_WORDS = {"password", "passwd", "pwd", "passphrase", "secret", "token", "
                  "credential", "auth", "authorization", "passcode"}
 _SECRET_PAIRS = {("api", "key"), ("access", "key"), ("private", "key"), ("signing", "key"),
                  ("auth", "key"), ("encryption", "key"), ("master", "key")}
+# weak credential words: only a literal that looks like a key (letters and digits, no spaces)
+_KEYLIKE_WORDS = {"key", "appid", "webhook", "dsn"}
+_NOT_KEY_BEFORE = {"sort", "cache", "dict", "primary", "foreign", "lookup", "group", "hot", "press",
+                   "map", "row", "column", "partition", "object", "s3", "public", "idempotency",
+                   "storage", "redis", "json", "config", "registry", "translation", "i18n"}
 _NOT_SECRET_LAST = {"url", "uri", "endpoint", "field", "name", "type", "file", "path", "dir",
                     "env", "var", "header", "prompt", "label", "length", "len", "hash",
                     "pattern", "regex", "re", "format", "fmt", "id", "count", "min", "max",
                     "policy", "template", "message", "msg", "placeholder", "column", "col",
-                    "param", "method", "required", "expiry", "expire", "expire", "ttl", "timeout",
+                    "param", "method", "required", "expiry", "expire", "ttl", "timeout",
                     "lifetime", "age", "algorithm", "alg", "scheme", "location", "route", "input",
                     "widget", "form", "error", "hint", "mode", "provider", "backend", "attempt",
                     "retry", "valid", "validator", "strength", "rule", "second", "minute", "hour",
                     "day", "prefix", "suffix", "class", "style", "size", "limit", "version",
-                    "kind", "table", "key_name", "filename", "enabled", "flag", "store", "manager",
-                    "helper", "service", "handler", "client", "store", "box", "text", "class",
-                    "tokenizer", "encoding", "command", "question", "link"}
+                    "kind", "table", "filename", "enabled", "flag", "store", "manager", "helper",
+                    "service", "handler", "client", "box", "text", "tokenizer", "encoding",
+                    "command", "question", "link", "user", "username", "login", "email", "host",
+                    "port", "region", "bucket"}
 _NOT_SECRET_FIRST = {"is", "has", "use", "num", "n", "max", "min", "show", "enable", "require",
                      "check", "validate", "verify", "hash", "hashed", "get", "set", "reset",
                      "forgot", "need", "allow"}
 
 
-def _secret_name(name: str) -> bool:
-    """Does an identifier or key name say it holds a credential?"""
+def _secret_name(name: str, value: str | None = None) -> bool:
+    """Does an identifier or key name say it holds a credential?
+
+    Strong words (password, secret, token...) decide alone; weak ones ("..._key", "appid",
+    "webhook") only with a `value` that looks like a key: 8+ characters, letters and digits,
+    no spaces.
+    """
     w = _words(name)
     if not w or w[-1] in _NOT_SECRET_LAST or w[0] in _NOT_SECRET_FIRST:
         return False
-    return bool(set(w) & _SECRET_WORDS) or any(p in _SECRET_PAIRS for p in zip(w, w[1:]))
+    if set(w) & _SECRET_WORDS or any(p in _SECRET_PAIRS for p in zip(w, w[1:])):
+        return True
+    return (value is not None and w[-1] in _KEYLIKE_WORDS
+            and (len(w) < 2 or w[-2] not in _NOT_KEY_BEFORE)
+            and bool(re.fullmatch(r"(?=.*\d)(?=.*[A-Za-z])\S{8,}", value)))
 
 
 _PLACEHOLDER = re.compile(
     r"""^\s*$|^[xX*.\-_#•?0]+$|^<[^<>]*>$|^\$?\{[^{}]*\}$|^%\(?\w*\)?s$|^\$\w+$|
         your[\w\- ]*(key|token|password|secret|here)|placeholder|redacted|^todo\b|^none$|^null$""",
     re.X | re.I)
+_FIELD_NAMES = {"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "auth",
+                "access_token", "refresh_token", "client_secret", "secret_key"}
+# credential formats that are secrets wherever they appear (not key ids like AKIA..., AC...)
+_KNOWN_SECRET = re.compile(
+    r"\b(sk|rk)_(live|test)_[0-9A-Za-z]{10,}|\bsk-(proj-)?[A-Za-z0-9_\-]{16,}|\bgh[pousr]_[A-Za-z0-9]{20,}"
+    r"|\bgithub_pat_\w{20,}|\bAIza[0-9A-Za-z_\-]{30,}|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|hooks\.slack\.com/services/\w+|-----BEGIN ([A-Z]+ )?PRIVATE KEY-----|\bglpat-[\w\-]{20,}"
+    r"|\bwhsec_[A-Za-z0-9]{10,}|\bATATT[\w\-]{10,}|\beyJ[\w-]{10,}\.eyJ[\w-]{10,}\.|\bSG\.[\w\-]{16,}\.")
 
 
-def _secret_literal(node: ast.AST | None) -> bool:
+def _credential(s: str | None) -> bool:
     """A literal that is a real credential, not a placeholder or a field name."""
-    s = _const_str(node)
     if s is None or _PLACEHOLDER.search(s):
         return False
-    return not (re.fullmatch(r"[A-Za-z_\-]+", s) and s.lower().replace("-", "_") in
-                {"password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "auth",
-                 "access_token", "refresh_token", "client_secret", "secret_key"})
+    return not (re.fullmatch(r"[A-Za-z_\-]+", s) and s.lower().replace("-", "_") in _FIELD_NAMES)
+
+
+_ENV_GETTERS = {"os.environ.get", "os.getenv", "environ.get", "getenv", "os.environ.setdefault"}
+
+
+def _resolve_str(e: ast.AST | None, flow: _Flow, seen: frozenset = frozenset(), depth: int = 0) -> str | None:
+    """The string `e` evaluates to when literals alone decide it, else None.
+
+    Follows local names, `settings["key"]` on a dict literal, `.encode()`/`.strip()`, `+` and
+    f-strings, and the literal default of `os.environ.get`/`os.getenv`.
+    """
+    if e is None or depth > MAX_DEPTH:
+        return None
+    rec = lambda x: _resolve_str(x, flow, seen, depth + 1)  # noqa: E731
+    s = _const_str(e)
+    if s is not None:
+        return s
+    if isinstance(e, ast.Name) and e.id in flow.values and e.id not in seen:
+        for v in flow.values[e.id]:
+            r = _resolve_str(v, flow, seen | {e.id}, depth + 1)
+            if r is not None:
+                return r
+        return None
+    if isinstance(e, ast.Subscript) and _const_str(e.slice) is not None:
+        key = _const_str(e.slice)
+        for d in (flow.values.get(e.value.id, []) if isinstance(e.value, ast.Name) else []):
+            if isinstance(d, ast.Dict):
+                for k, v in zip(d.keys, d.values):
+                    if _const_str(k) == key:
+                        return rec(v)
+        return None
+    if isinstance(e, ast.Call):
+        q = flow.aliases.qualname(e.func)
+        if q in _ENV_GETTERS:
+            return rec(_arg(e, 1, "default"))
+        if isinstance(e.func, ast.Attribute) and e.func.attr in _STR_METHODS - _BUILD_METHODS:
+            return rec(e.func.value)
+        if q in ("str", "bytes") and e.args:
+            return rec(e.args[0])
+        return None
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+        a, b = rec(e.left), rec(e.right)
+        return a + b if a is not None and b is not None else None
+    if isinstance(e, ast.JoinedStr):
+        parts = [_const_str(v) if isinstance(v, ast.Constant) else rec(v.value) for v in e.values]
+        return "".join(parts) if all(p is not None for p in parts) else None
+    return None
+
+
+_AUTH_SCHEME = re.compile(r"^\s*(bearer|basic|token|digest|apikey|api-key)\s+(\S.*)$", re.I)
 
 
 def _target_name(t: ast.AST) -> str:
@@ -779,26 +879,33 @@ def _target_name(t: ast.AST) -> str:
     return ""
 
 
-_AUTH_SCHEME = re.compile(r"^\s*(bearer|basic|token|digest|apikey|api-key)\s+\S", re.I)
-
-
-def _literal_auth_header(key: str, value: ast.AST | None, flow: _Flow) -> bool:
-    if key.lower() not in ("authorization", "proxy-authorization") or value is None:
+def _slot_leaks(name: str, value: ast.AST | None, flow: _Flow) -> bool:
+    """Does a credential-named slot (variable, key, keyword, header) receive a literal?"""
+    if value is None:
         return False
-    if flow.dynamic(value) or not flow.strish(value):
+    if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == 2 and \
+            set(_words(name)) & {"auth", "credential", "cred", "creds"}:
+        user, pw = (_resolve_str(x, flow) for x in value.elts)
+        return _credential(pw) or (pw == "" and _credential(user))
+    s = _resolve_str(value, flow)
+    if s is None:
         return False
-    s = _const_str(value)
-    if s is None:  # built from constants only, e.g. "Bearer " + "abc"
-        return True
-    return bool(_AUTH_SCHEME.match(s)) and not _PLACEHOLDER.search(s.split(None, 1)[-1])
+    if name.lower() in ("authorization", "proxy-authorization"):
+        m = _AUTH_SCHEME.match(s)
+        return bool(m) and _credential(m.group(2))
+    return _secret_name(name, s) and _credential(s)
 
 
+# positional credential slots: callee (last name part) -> argument index
+_CRED_ARGS = {"HTTPBasicAuth": 1, "HTTPDigestAuth": 1, "BasicAuth": 1, "login": 1,
+              "authenticate": 1, "PlainCredentials": 1, "Fernet": 0, "jwt.encode": 1,
+              "jwt.decode": 1, "hmac.new": 0, "twilio.rest.Client": 1, "set_password": 2}
 _URL_CRED = re.compile(r"://[^/\s:@]+:([^@\s/]+)@")
 
 
 @_detector("hardcoded_secret")
 def _hardcoded_secret(scope: _Scope) -> Iterator[ast.AST]:
-    """Credential literals in assignments, keywords, dict keys, defaults, comparisons, headers."""
+    """A credential literal that reaches a credential slot, or a known key format anywhere."""
     flow = scope.flow
     f = scope.func
     if f is not None:
@@ -807,57 +914,55 @@ def _hardcoded_secret(scope: _Scope) -> Iterator[ast.AST]:
         pairs = list(zip(pos[len(pos) - len(a.defaults):], a.defaults))
         pairs += [(x, d) for x, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
         for arg, default in pairs:
-            if _secret_name(arg.arg) and _secret_literal(default):
+            if _slot_leaks(arg.arg, default, flow):
                 yield default
+    docstrings = {id(n.value) for n in scope.nodes if isinstance(n, ast.Expr)}
     for n in scope.nodes:
-        if isinstance(n, (ast.Assign, ast.AnnAssign)):
+        if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
             for t in targets:
                 vals = [(t, n.value)]
-                if isinstance(t, ast.Tuple) and isinstance(n.value, ast.Tuple) and len(t.elts) == len(n.value.elts):
+                if isinstance(t, ast.Tuple) and isinstance(n.value, ast.Tuple) \
+                        and len(t.elts) == len(n.value.elts):
                     vals = list(zip(t.elts, n.value.elts))
-                for tt, v in vals:
-                    name = _target_name(tt)
-                    if (_secret_name(name) and _secret_literal(v)) or _literal_auth_header(name, v, flow):
-                        yield n
-                    elif isinstance(tt, ast.Attribute) and tt.attr == "auth" and _literal_auth_pair(v):
-                        yield n
+                if any(_slot_leaks(_target_name(tt), v, flow) for tt, v in vals):
+                    yield n
         elif isinstance(n, ast.Dict):
             for k, v in zip(n.keys, n.values):
-                key = _const_str(k) or ""
-                if (_secret_name(key) and _secret_literal(v)) or _literal_auth_header(key, v, flow):
+                if _slot_leaks(_const_str(k) or "", v, flow):
                     yield v
-        elif isinstance(n, ast.Compare) and len(n.comparators) == 1 and isinstance(n.ops[0], (ast.Eq, ast.NotEq)):
-            left, right = n.left, n.comparators[0]
-            for side, lit in ((left, right), (right, left)):
-                if _secret_name(_target_name(side)) and _secret_literal(lit):
+        elif isinstance(n, ast.Compare) and len(n.comparators) == 1 \
+                and isinstance(n.ops[0], (ast.Eq, ast.NotEq)):
+            for side, lit in ((n.left, n.comparators[0]), (n.comparators[0], n.left)):
+                if _secret_name(_target_name(side)) and _credential(_const_str(lit)):
                     yield n
         elif isinstance(n, ast.Call):
             yield from _secret_in_call(n, scope)
+        elif isinstance(n, ast.Constant) and id(n) not in docstrings:
+            if _literal_secret(_const_str(n)):
+                yield n
 
 
-def _literal_auth_pair(v: ast.AST | None) -> bool:
-    return (isinstance(v, (ast.Tuple, ast.List)) and len(v.elts) == 2
-            and _const_str(v.elts[0]) is not None and _secret_literal(v.elts[1]))
+def _literal_secret(s: str | None) -> bool:
+    """A literal that is a secret wherever it appears: a known key format, or a URL with a password."""
+    if not s:
+        return False
+    m = _URL_CRED.search(s)
+    return bool(_KNOWN_SECRET.search(s)) or bool(
+        m and _credential(m.group(1)) and not re.search(r"[{}%$]", m.group(1)))
 
 
 def _secret_in_call(call: ast.Call, scope: _Scope) -> Iterator[ast.AST]:
-    q = scope.aliases.qualname(call.func)
-    if q in ("os.getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "getenv"):
-        return
+    flow = scope.flow
     for k in call.keywords:
-        if k.arg and _secret_name(k.arg) and _secret_literal(k.value):
+        if k.arg and _slot_leaks(k.arg, k.value, flow):
             yield k.value
-        elif k.arg == "auth" and _literal_auth_pair(k.value):
-            yield k.value
-    last = _last(q)
-    if last in ("HTTPBasicAuth", "HTTPDigestAuth", "BasicAuth", "login", "authenticate") \
-            and len(call.args) >= 2 and _const_str(call.args[0]) is not None and _secret_literal(call.args[1]):
+    q = scope.aliases.qualname(call.func)
+    slot = _CRED_ARGS.get(q, _CRED_ARGS.get(_last(q)))
+    if slot is not None and len(call.args) > slot and _credential(_resolve_str(call.args[slot], flow)):
         yield call
     for a in call.args:
-        s = _const_str(a)
-        m = _URL_CRED.search(s) if s else None
-        if m and not _PLACEHOLDER.search(m.group(1)) and not re.search(r"[{}%$]", m.group(1)):
+        if not isinstance(a, ast.Constant) and _literal_secret(_resolve_str(a, flow)):
             yield a
 
 
@@ -865,15 +970,16 @@ _SINK_CALLS = {"open", "io.open", "codecs.open", "aiofiles.open", "os.open", "os
                "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree", "shutil.copy",
                "shutil.copyfile", "shutil.copy2", "shutil.move", "send_file", "flask.send_file",
                "FileResponse", "fastapi.responses.FileResponse", "starlette.responses.FileResponse",
-               "builtins.open", "os.listdir", "os.scandir"}
+               "builtins.open", "os.listdir", "os.scandir", "os.stat", "os.path.getsize",
+               "os.path.isfile", "os.path.exists", "os.path.isdir", "os.path.getmtime"}
 _SINK_METHODS = {"open", "read_text", "read_bytes", "write_text", "write_bytes", "unlink", "rmdir",
-                 "touch", "iterdir"}
+                 "touch", "iterdir", "stat", "is_file", "exists", "is_dir"}
 _JOINS = {"os.path.join", "posixpath.join", "ntpath.join", "path.join", "pathlib.Path", "Path",
           "pathlib.PurePath", "PurePath", "pathlib.PosixPath", "os.path.normpath"}
 _CONTAIN_NORM = {"realpath", "abspath", "normpath", "resolve"}
 _CONTAIN_CHECK = {"startswith", "commonpath", "commonprefix", "is_relative_to", "relative_to"}
-_CONTAIN_ALONE = {"basename", "secure_filename", "safe_join", "send_from_directory", "fullmatch",
-                  "isalnum", "isidentifier", "match"}
+_CONTAIN_ALONE = {"basename", "secure_filename", "safe_join", "send_from_directory"}
+_ALLOW_LIST = {"fullmatch", "match", "isalnum", "isidentifier", "isdigit", "isdecimal"}
 
 
 def _root(e: ast.AST) -> ast.AST:
@@ -907,17 +1013,15 @@ def _path_traversal(scope: _Scope) -> Iterator[ast.AST]:
         if isinstance(e, ast.Call):
             q = aliases.qualname(e.func)
             if q in _JOINS or _last(q) == "joinpath":
-                parts = list(e.args[1:]) if q not in ("os.path.normpath",) else list(e.args)
-                if _last(q) == "joinpath":
-                    parts = list(e.args)
-                return any(tainted(a) or joined(a, seen, depth + 1) for a in parts) or \
-                    any(joined(a, seen, depth + 1) for a in e.args[:1])
+                # the first argument of a join is the base; a tainted base alone is not a join
+                added = e.args if (_last(q) == "joinpath" or q == "os.path.normpath") else e.args[1:]
+                return any(tainted(a) for a in added) or any(joined(a, seen, depth + 1) for a in e.args)
             if isinstance(e.func, ast.Attribute) and e.func.attr in _STR_METHODS | {"with_suffix", "with_name"}:
                 return joined(e.func.value, seen, depth + 1)
             return False
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Div, ast.Add)):
-            return tainted(e.right) or tainted(e.left) and not isinstance(e.op, ast.Div) \
-                or joined(e.left, seen, depth + 1) or joined(e.right, seen, depth + 1)
+            return (tainted(e.right) or (isinstance(e.op, ast.Add) and tainted(e.left))
+                    or joined(e.left, seen, depth + 1) or joined(e.right, seen, depth + 1))
         if isinstance(e, ast.JoinedStr):
             return len(e.values) >= 2 and tainted(e)
         if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod):
@@ -954,11 +1058,17 @@ def _contained(scope: _Scope, tainted: Callable[[ast.AST], bool]) -> bool:
         if _last(q) == "isabs" or (_last(q) == "startswith" and call.args
                                      and _const_str(call.args[0]) in ("/", "\\")):
             absolute = True
+        if _last(q) in _ALLOW_LIST and (any(tainted(a) for a in call.args) or (
+                isinstance(call.func, ast.Attribute) and tainted(call.func.value))):
+            return True  # allow-list: re.fullmatch(r"[\w-]+", name), name.isalnum()
     return dotdot and absolute
 
 
 _TLS_KWARGS = {"verify", "verify_ssl", "ssl_verify", "validate_certs", "verify_certs",
-               "check_hostname", "ssl", "verify_cert", "cert_verify"}
+               "check_hostname", "verify_cert", "cert_verify"}
+# aiohttp spells "do not verify" as ssl=False; elsewhere (redis, databases) it means plain TCP
+_AIOHTTP_CALLS = {"get", "post", "put", "patch", "delete", "head", "request", "ws_connect",
+                  "TCPConnector"}
 
 
 @_detector("tls_verification")
@@ -968,7 +1078,8 @@ def _tls(scope: _Scope) -> Iterator[ast.AST]:
     for n in scope.nodes:
         if isinstance(n, ast.Call):
             for k in n.keywords:
-                if k.arg in _TLS_KWARGS and _is_false(k.value):
+                if _is_false(k.value) and (k.arg in _TLS_KWARGS or (
+                        k.arg == "ssl" and _last(scope.aliases.qualname(n.func)) in _AIOHTTP_CALLS)):
                     yield n
                 elif k.arg in ("tlsAllowInvalidCertificates", "tlsInsecure", "ssl_cert_reqs_none") \
                         and _is_true(k.value):
@@ -996,17 +1107,16 @@ _NOT_SECRET_CODE = {"color", "colour", "country", "zip", "postal", "exit", "stat
                     "http", "source", "lang", "language", "area", "product", "hex", "return"}
 
 
-def _secret_context(words: set[str], ordered: Iterable[str] = ()) -> bool:
-    if words & (_SECRET_CONTEXT - {"code", "key"}):
+_NOT_SECRET_KEY = {"sort", "cache", "dict", "primary", "foreign", "lookup", "group", "hot", "press",
+                   "map", "row", "column", "partition"}
+
+
+def _secret_context(words: list[str]) -> bool:
+    """Do these words (in order) describe a secret? "code" and "key" need a fitting neighbour."""
+    if set(words) & (_SECRET_CONTEXT - {"code", "key"}):
         return True
-    seq = list(ordered)
-    for prev, w in zip([""] + seq, seq):
-        if w == "code" and prev not in _NOT_SECRET_CODE:
-            return True
-        if w == "key" and prev not in ("sort", "cache", "dict", "primary", "foreign", "lookup", "group",
-                                       "hot", "press", "map", "row", "column", "partition"):
-            return True
-    return False
+    return any((w == "code" and prev not in _NOT_SECRET_CODE) or (w == "key" and prev not in _NOT_SECRET_KEY)
+               for prev, w in zip([""] + words, words))
 
 
 @_detector("insecure_random")
@@ -1017,12 +1127,12 @@ def _insecure_random(scope: _Scope) -> Iterator[ast.AST]:
             and "SystemRandom" not in q and "()" not in q and _last(q) in _RANDOM_FUNCS]
     if not hits:
         return
-    text = [getattr(scope.node, "name", "")]
+    text = [getattr(scope.node, "name", ""), scope.owner]
     if scope.func is not None:
         text.append(ast.get_docstring(scope.node, clean=False) or "")
     text += list(scope.flow.values)
     ordered = [w for t in text for w in [""] + _words(t)]
-    if _secret_context(set(ordered), ordered):
+    if _secret_context(ordered):
         yield from hits
 
 
@@ -1073,6 +1183,15 @@ def _strip_comment(line: str) -> str:
     return line
 
 
+_PROSE = re.compile(r"^\s*([A-Za-z][\w'’]*)[,:]?(\s+[A-Za-z`][\w'’`,.]*){3,}")
+
+
+def _prose(line: str) -> bool:
+    """A sentence, not code: four plain words in a row, the first not a Python keyword."""
+    m = _PROSE.match(line)
+    return bool(m) and not keyword.iskeyword(m.group(1)) and m.group(1) not in ("print", "exec")
+
+
 def _text_findings(lines: list[str], which: set[int]) -> list[Finding]:
     """Regex detectors on the given (1-based) lines, comments and docstrings removed."""
     clean: dict[int, str] = {}
@@ -1086,12 +1205,12 @@ def _text_findings(lines: list[str], which: set[int]) -> list[Finding]:
         doc = next((q for q in ('"""', "'''") if s.startswith(q) or s.startswith("r" + q)), "")
         if doc and s.count(doc) == 1:
             in_doc = doc
-        clean[i] = "" if doc else _strip_comment(raw)
+        clean[i] = "" if doc or _prose(raw) else _strip_comment(raw)
     all_text = "\n".join(clean.values())
     built = set(re.findall(rf"^\s*(\w+)\s*\+?=\s*(?:f[\"']|{_Q}\s*(?:%|\+|\.format))", all_text, re.M))
     words = [w for n in re.findall(r"(?:def|class)\s+(\w+)|^\s*(\w+)\s*=", all_text, re.M)
              for part in n for w in [""] + _words(part)]
-    secret_ctx = _secret_context(set(words), words)
+    secret_ctx = _secret_context(words)
     out = []
     for i in sorted(which):
         line = clean.get(i, "")

@@ -162,6 +162,23 @@ S(F, "int() cast before formatting", '''
         cursor.execute(f"SELECT * FROM news LIMIT 20 OFFSET {int(offset)}")
         return cursor.fetchall()
 ''')
+S(F, "psycopg2 sql composition with Identifier", '''
+    from psycopg2 import sql
+
+    def rows_of(cur, table, uid):
+        query = sql.SQL("SELECT * FROM {} WHERE owner = %s").format(sql.Identifier(table))
+        cur.execute(query, (uid,))
+        return cur.fetchall()
+''')
+V(F, "Django raw with % formatting", '''
+    def by_last_name(lname):
+        return Person.objects.raw("SELECT * FROM myapp_person WHERE last_name = '%s'" % lname)
+''')
+S(F, "loop over literal table names", '''
+    def purge(cur):
+        for table in ("sessions", "carts"):
+            cur.execute("DELETE FROM " + table)
+''')
 
 # --------------------------------------------------------------------------------------
 # command_injection
@@ -701,6 +718,26 @@ S(F, "tokenizer name is not a token", '''
         tokenizer = AutoTokenizer.from_pretrained(model_name)
         return tokenizer
 ''')
+V(F, "password inside a database URL", '''
+    from sqlalchemy import create_engine
+
+    DATABASE_URL = "postgresql://admin:P4ssw0rd@db.internal:5432/shop"
+    engine = create_engine(DATABASE_URL)
+''')
+V(F, "literal fallback of os.environ.get", '''
+    import os
+    import redis
+
+    def cache():
+        return redis.Redis(host="cache", password=os.environ.get("REDIS_PASSWORD", "r3dis-dev-pw"))
+''')
+S(F, "field names in a settings dict", '''
+    AUTH_CONFIG = {
+        "token_type": "bearer",
+        "secret_name": "prod/db",
+        "password_field": "password",
+    }
+''')
 
 # --------------------------------------------------------------------------------------
 # path_traversal
@@ -1079,6 +1116,19 @@ S(F, "dice game", '''
         def roll(self, sides=6):
             return randint(1, sides)
 ''')
+V(F, "method of a password generator class", '''
+    import random
+
+    class PasswordGenerator:
+        def generate(self, n=12):
+            return "".join(random.choice("abcdefgh0123456789") for _ in range(n))
+''')
+S(F, "pick a raffle winner", '''
+    import random
+
+    def pick_winner(entries):
+        return random.choice(entries)
+''')
 
 # --------------------------------------------------------------------------------------
 # ordinary code: no family, must be judged clean
@@ -1344,3 +1394,17 @@ V("code_injection", "messy: nothing parses, eval on a line", '''
         exec(cmd
     }}
 ''')
+S("code_injection", "messy: trailing prose names eval", """
+    def to_int(x):
+        return int(x)
+
+    This function is safe because it avoids eval(x) entirely.
+""")
+V("command_injection", "messy: code indented as a markdown block after prose", """
+    Here's an implementation:
+
+        import os
+
+        def run(cmd):
+            os.system(cmd)
+""")

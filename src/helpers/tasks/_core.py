@@ -67,6 +67,15 @@ def with_comment(s: Spec, lines: Lines, comments, salt: str, at: int | None = No
     return lines[:at] + [indent + "# " + pick(s, comments, salt)] + lines[at:]
 
 
+def comment_pair(s: Spec, vul: Lines, sec: Lines, comments, salt: str, at_vul: int | None = None,
+                 at_sec: int | None = None, every: int = 2) -> tuple[Lines, Lines]:
+    """The same comment in both versions, or in neither (when either body is already full)."""
+    if max(len(vul), len(sec)) >= MAX_BODY:
+        return vul, sec
+    return (with_comment(s, vul, comments, salt, at_vul, every),
+            with_comment(s, sec, comments, salt, at_sec, every))
+
+
 def header(func_name: str, args: tuple[str, ...], docstring: str) -> str:
     return f'def {func_name}({", ".join(args)}):\n    """{docstring}"""'
 

@@ -8,7 +8,7 @@ parsed value `{v}`, and `many` marks input that is a sequence of items to parse 
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "code_injection"
 
@@ -116,9 +116,16 @@ def _calc(s: Spec, expr: str, style: int) -> tuple[list[str], list[str]]:
         vul = [f"return eval({expr}, {{\"__builtins__\": {{}}}})"]
     entries = ", ".join(f'"{k}": operator.{fn}' for k, fn in table.items())
     sec = ["import operator", f"ops = {{{entries}}}"]
-    if style in (1, 3):
-        sec += [f"if {op} not in ops:", f"    raise ValueError(f\"unknown operator {{{op}!r}}\")"]
-    sec += [f"return ops[{op}]({conv}({a}), {conv}({b}))"]
+    error = f"    raise ValueError(f\"unknown operator {{{op}!r}}\")"
+    if style == 0:
+        sec += [f"return ops[{op}]({conv}({a}), {conv}({b}))"]
+    elif style == 1:
+        sec += [f"if {op} not in ops:", error, f"return ops[{op}]({conv}({a}), {conv}({b}))"]
+    elif style == 2:
+        sec += [f"fn = ops.get({op})", "if fn is None:", error, f"return fn({conv}({a}), {conv}({b}))"]
+    else:
+        sec.insert(1, f"x, y = {conv}({a}), {conv}({b})")
+        sec += [f"return ops[{op}](x, y)"]
     return vul, sec
 
 
@@ -151,7 +158,7 @@ def _eval_into_variable(s: Spec):
         sec = imports + head + [f"value = {parsed}"] + tail
     at = 1 if vul[0].startswith("import") else 0
     sec_at = sum(1 for line in sec if line.startswith("import"))
-    return (with_comment(s, vul, COMMENTS, "ev", at), with_comment(s, sec, COMMENTS, "ev", sec_at))
+    return comment_pair(s, vul, sec, COMMENTS, "ev", at, sec_at)
 
 
 @variant(VARIANTS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "command_injection"
 
@@ -136,7 +136,7 @@ def _check_output_shell(s: Spec):
     fn, kw = ("check_call", "") if s.p["op"] == "run" else ("check_output", ", text=True")
     vul = ["import subprocess", f"return subprocess.{fn}({_line(s, 'percent')}, shell=True{kw})"]
     sec = ["import subprocess", f"return subprocess.{fn}({_list(s)}{kw})"]
-    return with_comment(s, vul, COMMENTS, "co", 1), with_comment(s, sec, COMMENTS, "co", 1)
+    return comment_pair(s, vul, sec, COMMENTS, "co", 1, 1)
 
 
 @variant(VARIANTS)
@@ -147,8 +147,7 @@ def _alias_command_variable(s: Spec):
         return ["import subprocess as sp", f"cmd = {cmd}", f"out = sp.check_output(cmd{shell})",
                 "return out.decode()"]
     vul, sec = body(_line(s, "format"), ", shell=True"), body(_list(s), "")
-    return (with_comment(s, vul, COMMENTS, "al", 1, every=1),
-            with_comment(s, sec, COMMENTS, "al", 1, every=1))
+    return comment_pair(s, vul, sec, COMMENTS, "al", 1, 1, every=1)
 
 
 @variant(VARIANTS)

@@ -7,7 +7,7 @@ A task's `src` says where the data comes from: "bytes" (the argument holds the p
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "unsafe_deserialization"
 
@@ -102,11 +102,11 @@ def _yaml_full_loader(s: Spec):
     vul = _body(s, "yaml", "yaml.load({x}, Loader=yaml.Loader)", "yaml.load({x}, Loader=yaml.Loader)",
                 binary=False)
     sec = _body(s, "yaml", "yaml.safe_load({x})", "yaml.safe_load({x})", binary=False)
-    return with_comment(s, vul, COMMENTS, "yl"), with_comment(s, sec, COMMENTS, "yl")
+    return comment_pair(s, vul, sec, COMMENTS, "yl")
 
 
 @variant(VARIANTS)
-def _yaml_unsafe_load(s: Spec):
+def _yaml_unrestricted_load(s: Spec):
     return (_body(s, "yaml", "yaml.unsafe_load({x})", binary=False),
             _body(s, "yaml", "yaml.load({x}, Loader=yaml.SafeLoader)", binary=False))
 
@@ -127,4 +127,4 @@ def _pickle_unpickler(s: Spec):
     else:
         vul = _body(s, "pickle", "pickle.load(io.BytesIO({x}))", extra=["import io"])
         sec = _body(s, "json", "json.load(io.BytesIO({x}))", extra=["import io"])
-    return with_comment(s, vul, COMMENTS, "up", len(vul) - 1), with_comment(s, sec, COMMENTS, "up", len(sec) - 1)
+    return comment_pair(s, vul, sec, COMMENTS, "up", len(vul) - 1, len(sec) - 1)

@@ -7,7 +7,7 @@ the literal pasted into the source, `service` is the keyring lookup.
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "hardcoded_secret"
 
@@ -164,7 +164,7 @@ def _inline_literal(s: Spec):
         return None
     vul = _imports(s, None) + _use(s, f"\"{s.p['value']}\"")
     sec = _imports(s, "os") + _use(s, f"os.getenv(\"{s.p['env']}\")")
-    return with_comment(s, vul, COMMENTS, "in"), with_comment(s, sec, COMMENTS, "in")
+    return comment_pair(s, vul, sec, COMMENTS, "in")
 
 
 @variant(VARIANTS)
@@ -192,4 +192,4 @@ def _keyring_lookup(s: Spec):
            + _use(s, name))
     if not _fits(vul, sec):
         return None
-    return with_comment(s, vul, COMMENTS, "kr", every=3), with_comment(s, sec, COMMENTS, "kr", every=3)
+    return comment_pair(s, vul, sec, COMMENTS, "kr", every=3)

@@ -7,7 +7,7 @@ punctuation when `punct`), "hex" (`n` random bytes as hex), "digits" (an `n`-dig
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, with_comment
+from helpers.tasks._core import Spec, Variant, spec, comment_pair
 
 FAMILY = "insecure_random"
 
@@ -152,8 +152,8 @@ def _build(s: Spec, kind: str, style: str):
             body = _imports(imports) + [ln.format(t=expr) for ln in s.p["sink"]]
         else:
             body = _imports(imports) + lines + [ln.format(t=s.p["var"]) for ln in s.p["sink"]]
-        out.append(with_comment(s, body, COMMENTS, style, every=3))
-    return tuple(out)
+        out.append(body)
+    return comment_pair(s, out[0], out[1], COMMENTS, style, every=3)
 
 
 for _kind, _styles in _STYLES.items():

@@ -7,7 +7,7 @@ the argument holding the user's file name; `op` is what happens to the file.
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "path_traversal"
 
@@ -136,7 +136,7 @@ def _pathlib_join(s: Spec):
     sec = imp + ["from pathlib import Path"] + fixed + [
         f"root = Path({base}).resolve()", f"path = (root / {name}).resolve()",
         "if not path.is_relative_to(root):", "    " + ERROR] + op
-    return with_comment(s, vul, COMMENTS, "pl"), with_comment(s, sec, COMMENTS, "pl")
+    return comment_pair(s, vul, sec, COMMENTS, "pl")
 
 
 @variant(VARIANTS)
@@ -163,7 +163,7 @@ def _inline_join(s: Spec):
     _, sop = _op_os(s, f"os.path.join({base}, os.path.basename({name}))")
     vul = ["import os"] + imp + fixed + vop
     sec = ["import os"] + imp + fixed + sop
-    return with_comment(s, vul, COMMENTS, "ij", every=3), with_comment(s, sec, COMMENTS, "ij", every=3)
+    return comment_pair(s, vul, sec, COMMENTS, "ij", every=3)
 
 
 @variant(VARIANTS)

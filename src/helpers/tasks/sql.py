@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from helpers.tasks._core import Spec, Variant, pick, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, pick, spec, variant, comment_pair
 
 FAMILY = "sql_injection"
 
@@ -170,7 +170,7 @@ def _percent_query_variable(s: Spec):
     vul = _cursor_body(s, _quoted_style(s.p["sql"], "percent"), None, True)
     sec = _cursor_body(s, '"' + q + '"', _params(s, named), True)
     at = len(_open(s))
-    return with_comment(s, vul, COMMENTS, "pq", at), with_comment(s, sec, COMMENTS, "pq", at)
+    return comment_pair(s, vul, sec, COMMENTS, "pq", at, at)
 
 
 @variant(VARIANTS)
@@ -179,7 +179,7 @@ def _concat_direct(s: Spec):
     vq = _quoted_style(s.p["sql"], "concat")
     if s.args[0] == "cursor":
         return ([f"cursor.execute({vq})"] + _result(s, "cursor"),
-                [f"cursor.execute({q}, {_params(s)})"] + _result(s, "cursor"))
+                [f"cursor.execute({q}, [{', '.join(_names(s.p['sql']))}])"] + _result(s, "cursor"))
 
     def body(call: str) -> list[str]:
         if s.args[0] == "db_path":
@@ -197,14 +197,13 @@ def _concat_direct(s: Spec):
 @variant(VARIANTS)
 def _format_then_execute(s: Spec):
     q = _placeholders(s.p["sql"], _ph(s))
-    params = "params" if pick(s, [0, 1], "pv") else _params(s)
+    params = "params" if s.args[0] == "cursor" or pick(s, [0, 1], "pv") else _params(s)
     vul = _cursor_body(s, _quoted_style(s.p["sql"], "format"), None, True)
     sec = _cursor_body(s, '"' + q + '"', params, True)
     if params == "params":
         sec.insert(sec.index(f'query = "{q}"') + 1, f"params = {_params(s)}")
     at = len(_open(s))
-    return (with_comment(s, vul, COMMENTS, "fm", at, every=1),
-            with_comment(s, sec, COMMENTS, "fm", at, every=1))
+    return comment_pair(s, vul, sec, COMMENTS, "fm", at, at, every=1)
 
 
 @variant(VARIANTS)

@@ -6,7 +6,7 @@ back: "text", "json", "status", "bytes", or "post" (send the `payload` argument 
 
 from __future__ import annotations
 
-from helpers.tasks._core import MAX_BODY, Spec, Variant, pick, spec, variant, with_comment
+from helpers.tasks._core import MAX_BODY, Spec, Variant, pick, spec, variant, comment_pair
 
 FAMILY = "tls_verification"
 
@@ -95,7 +95,7 @@ def _requests_verify_false(s: Spec):
     fix = pick(s, ["", ", verify=True", f", verify={CA_BUNDLE}"], "rq")
     vul = ["import requests"] + _requests_like(s, "requests", ", timeout=10, verify=False")
     sec = ["import requests"] + _requests_like(s, "requests", ", timeout=10" + fix)
-    return with_comment(s, vul, COMMENTS, "rq"), with_comment(s, sec, COMMENTS, "rq")
+    return comment_pair(s, vul, sec, COMMENTS, "rq")
 
 
 @variant(VARIANTS)
@@ -136,7 +136,7 @@ def _urllib3_pool(s: Spec):
     def body(cert: str) -> list[str]:
         return ["import urllib3", f"http = urllib3.PoolManager(cert_reqs=\"{cert}\")", call, f"return {out}"]
     vul, sec = body("CERT_NONE"), body("CERT_REQUIRED")
-    return with_comment(s, vul, COMMENTS, "u3", every=3), with_comment(s, sec, COMMENTS, "u3", every=3)
+    return comment_pair(s, vul, sec, COMMENTS, "u3", every=3)
 
 
 @variant(VARIANTS)

@@ -7,7 +7,7 @@ with the hash `{h}`; `verify` tasks instead compare against the stored value in 
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, with_comment
+from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
 
 FAMILY = "weak_hash"
 
@@ -116,7 +116,7 @@ def _pair(s: Spec, scheme: str):
     sec = s_imp + [s_salt, s_derive.format(x=x),
                    s.p["sink"].format(h="salt.hex() + \":\" + digest.hex()")]
     at = len(w_imp)
-    return with_comment(s, vul, COMMENTS, scheme, at), with_comment(s, sec, COMMENTS, scheme, len(s_imp))
+    return comment_pair(s, vul, sec, COMMENTS, scheme, at, len(s_imp))
 
 
 for _scheme in _WEAK:
