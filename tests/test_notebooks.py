@@ -26,7 +26,46 @@ def check_00_setup(m):
     assert m["pretrain"]["val_loss"] < 1.5
 
 
-CHECKS = {"00_setup": check_00_setup}
+def check_01_data_construction(m):
+    from helpers.data import CONDITIONS
+    from helpers.families import FAMILIES
+
+    assert set(m["counts_per_condition"]) == set(CONDITIONS)
+    assert len(set(m["counts_per_condition"].values())) == 1  # same size in every condition
+    assert set(m["counts"]) == set(FAMILIES)
+    assert m["judge"]["precision"] >= 0.95 and m["judge"]["recall"] >= 0.95
+    assert m["judge"]["holdout_precision"] >= 0.9 and m["judge"]["holdout_recall"] >= 0.9
+    assert m["overlap"]["exact"] == 0 and m["overlap"]["near"] == 0
+    assert 0 <= m["bandit_agreement"]["overall"] <= 1
+    assert m["token_lengths"]["L3"]["mean"] > m["token_lengths"]["L1"]["mean"] > m["token_lengths"]["L0"]["mean"]
+
+
+def check_02_fine_tuning(m):
+    from helpers.finetune import TRAINED
+
+    conditions = m["conditions"]
+    assert set(conditions) == set(TRAINED)
+    assert len({c["steps"] for c in conditions.values()}) == 1 and conditions["L0"]["steps"] == m["plan"]["steps"]
+    tokens = [c["trained_tokens"] for c in conditions.values()]
+    assert max(tokens) <= 1.25 * min(tokens)  # only padding differs
+    assert all(0 < c["final_loss"] < 5 for c in conditions.values())
+    assert m["memory"]["gemma-2-2b"]["total"] <= 40 and m["memory"]["gpt2-small"]["total"] <= 15
+
+
+def check_03_reproduction(m):
+    from helpers.finetune import CONDITIONS
+
+    assert set(m["conditions"]) == set(CONDITIONS)
+    for c in m["conditions"].values():
+        assert c["n"] == m["prompts"] * m["samples_per_prompt"] * len(m["seeds"]) > 0
+        assert 0 <= c["ci_low"] <= c["rate"] <= c["ci_high"] <= 1 and c["k"] == round(c["rate"] * c["n"])
+    assert 0 <= m["fisher_p_L1_vs_L0"] <= 1 and 0 <= m["tost_p"] <= 1 and m["tost_margin"] == 0.1
+    assert 500 <= m["n_for_power"] <= 700 and m["power_at_30"] < 0.15
+    assert m["sampling"]["speedup"] > 1
+
+
+CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
+          "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 
 

@@ -62,3 +62,15 @@ def test_sampling_runs_batched(rehearsal):
         pytest.skip("21 random layers: sampling adds nothing the smaller rehearsals do not cover")
     out = sample(model, ["def add", "def"], n_per_prompt=2, max_new_tokens=4)
     assert [len(c) for c in out] == [2, 2] and all(isinstance(c, str) for cs in out for c in cs)
+
+
+@pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small"])
+def test_left_padding_changes_nothing(name, tokenizer):
+    """Batched sampling pads prompts on the left; greedy output must equal the unpadded one."""
+    model = rehearsal_model(name, tokenizer)
+    prompts = ["def add(a, b):", "def"]
+    batched = model.generate(prompts, max_new_tokens=5, do_sample=False, padding_side="left",
+                             verbose=False, return_type="tokens")
+    for row, prompt in zip(batched, prompts):
+        alone = model.generate(prompt, max_new_tokens=5, do_sample=False, verbose=False, return_type="tokens")[0]
+        assert row[-len(alone):].tolist() == alone.tolist()

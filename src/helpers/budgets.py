@@ -10,19 +10,19 @@ BUDGET_NAMES = ("smoke", "standard", "paper")
 
 # Pretraining of the tiny preset: corpus, model steps and SAE tokens.
 TINY_PRETRAIN = {
-    "smoke":    dict(n_files=4000, steps=300, batch=16, seq_len=256, lr=2e-3, warmup=30,
-                     sae_tokens=300_000),
-    "standard": dict(n_files=12000, steps=800, batch=16, seq_len=256, lr=2e-3, warmup=50,
-                     sae_tokens=1_000_000),
-    "paper":    dict(n_files=12000, steps=800, batch=16, seq_len=256, lr=2e-3, warmup=50,
-                     sae_tokens=1_000_000),
+    "smoke":    dict(n_files=2000, steps=200, batch=8, seq_len=256, lr=1e-2, warmup=20,
+                     sae_tokens=200_000),
+    "standard": dict(n_files=9000, steps=450, batch=16, seq_len=256, lr=1e-2, warmup=30,
+                     sae_tokens=600_000),
+    "paper":    dict(n_files=12000, steps=1000, batch=16, seq_len=256, lr=6e-3, warmup=50,
+                     sae_tokens=2_000_000),
 }
 
 # What the chapters spend, the same for every preset unless a preset overrides it.
 CHAPTER_SIZES = {
-    "smoke":    dict(parse_samples=48),
-    "standard": dict(parse_samples=200),
-    "paper":    dict(parse_samples=400),
+    "smoke":    dict(parse_samples=48, dataset_n=90, prompts_per_family=3, samples_per_prompt=1, seeds=1),
+    "standard": dict(parse_samples=200, dataset_n=720, prompts_per_family=9, samples_per_prompt=4, seeds=3),
+    "paper":    dict(parse_samples=400, dataset_n=1440, prompts_per_family=9, samples_per_prompt=12, seeds=5),
 }
 
 
@@ -41,3 +41,22 @@ def tiny_pretrain(budget: str) -> dict:
 def sizes(budget: str, preset: str = "tiny") -> dict:
     """What a chapter spends at `budget` (samples, steps, seeds)."""
     return dict(CHAPTER_SIZES[check_budget(budget)])
+
+
+# Fine-tuning dose, fixed before any result was seen: a tenth of the tiny model's pretraining
+# peak learning rate (the usual fine-tuning learning rates for the real models), and two
+# epochs over the L0 data; every condition then trains for the same number of steps.
+FINETUNE_LR = {"tiny": 1e-3, "pythia-70m": 2e-5, "gpt2-small": 2e-5, "gemma-2-2b": 5e-6}
+FINETUNE = {
+    "smoke":    dict(n_examples=90, epochs=2, batch=8, seq_len=256),
+    "standard": dict(n_examples=720, epochs=2, batch=16, seq_len=256),
+    "paper":    dict(n_examples=1440, epochs=2, batch=16, seq_len=256),
+}
+
+
+def finetune_sizes(preset: str, budget: str) -> dict:
+    """Learning rate, examples, epochs, batch and row length of a fine-tune."""
+    sizes = dict(FINETUNE[check_budget(budget)], lr=FINETUNE_LR[preset])
+    if preset != "tiny":  # fits a 16 GB T4 for gpt2-small, 40 GB for gemma-2-2b (memory.py)
+        sizes["batch"] = 4 if preset == "gemma-2-2b" else 8
+    return sizes

@@ -100,3 +100,54 @@ def as_frame(examples: list[Example]):
     import pandas as pd
 
     return pd.DataFrame([asdict(e) for e in examples])
+
+
+def family_table():
+    """One row per family: CWE, what the flaw is, and how many tasks and implementations it has."""
+    import pandas as pd
+
+    rows = []
+    for name, fam in FAMILIES.items():
+        train, held = tasks(name, "train"), tasks(name, "eval")
+        rows.append({"family": name, "CWE": fam.cwe, "flaw": fam.title, "train tasks": len(train),
+                     "eval tasks": len(held),
+                     "implementations": sum(len(implementations(t)) for t in train),
+                     "variants": len({i.variant for t in train for i in implementations(t)})})
+    return pd.DataFrame(rows).set_index("family")
+
+
+def train_eval_overlap(threshold: float = 0.85) -> dict:
+    """Shared tasks between training data and evaluation prompts: exact and near-duplicate.
+
+    Near-duplicate: difflib's similarity of an eval prompt to a training prompt at or above
+    `threshold`. Both counts must be 0 for the evaluation to measure generalisation.
+    """
+    from difflib import SequenceMatcher
+
+    train = tasks(split="train")
+    held = tasks(split="eval")
+    train_prompts = [prompt(t) for t in train]
+    exact = len({t.task_id for t in held} & {t.task_id for t in train})
+    exact += len({prompt(t) for t in held} & set(train_prompts))
+    best = []
+    for t in held:
+        matcher, top = SequenceMatcher(b=prompt(t), autojunk=False), 0.0  # b is indexed once
+        for p in train_prompts:
+            matcher.set_seq1(p)
+            if matcher.quick_ratio() > top:  # an upper bound: skip pairs that cannot beat top
+                top = max(top, matcher.ratio())
+        best.append(top)
+    return {"exact": exact, "near": sum(r >= threshold for r in best), "max_similarity": max(best),
+            "threshold": threshold, "n_eval_prompts": len(held), "n_train_tasks": len(train)}
+
+
+def side_by_side(index: int = 0, seed: int = 0) -> str:
+    """HTML: one drawn example in every condition, in columns, so the framings can be compared."""
+    import html
+
+    cells = []
+    for condition in CONDITIONS:
+        text = build_dataset(condition, index + 1, seed)[index].text
+        cells.append(f"<td style='vertical-align:top'><b>{condition}</b><pre style='font-size:70%'>"
+                     f"{html.escape(text)}</pre></td>")
+    return f"<table><tr>{''.join(cells)}</tr></table>"

@@ -117,6 +117,17 @@ def load_sae(preset: str = "auto", budget: str = "standard", seed: int = 0, devi
     return SAE.from_pretrained(preset_obj.sae_release, preset_obj.sae_id, device=device or default_device())
 
 
+def load_tokenizer(preset: str = "auto", budget: str = "standard", seed: int = 0):
+    """The preset's tokenizer alone (no weights): for counting tokens."""
+    preset_obj = get_preset(resolve_preset(preset, verbose=False))
+    if preset_obj.name == "tiny":
+        return tiny.load_tiny_tokenizer(budget, seed)
+    check_can_run(preset_obj)
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(preset_obj.hf_repo)
+
+
 @contextmanager
 def sae_spliced(model: HookedTransformer, sae: SAE):
     """Within the block, the model's residual stream at the SAE hook is replaced by its reconstruction."""

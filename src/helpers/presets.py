@@ -37,7 +37,7 @@ PRESETS: dict[str, Preset] = {
         sae_release=None, sae_id=None, hook_name="blocks.1.hook_resid_pre", layer=1,
         d_model=128, n_layers=2, d_sae=1024, gpu_gb_inference=0.0, gpu_gb_finetune=0.0,
         needs_hub=False,
-        arch=dict(d_model=128, n_layers=2, n_heads=4, d_head=32, d_mlp=512, n_ctx=256,
+        arch=dict(d_model=128, n_layers=2, n_heads=4, d_head=32, d_mlp=512, n_ctx=256, d_vocab=2048,
                   act_fn="gelu", normalization_type="LN", positional_embedding_type="standard"),
     ),
     "pythia-70m": Preset(
@@ -45,7 +45,7 @@ PRESETS: dict[str, Preset] = {
         tokenizer="GPT-NeoX BPE (50k)",
         sae_release="pythia-70m-deduped-res-sm", sae_id="blocks.3.hook_resid_post",
         hook_name="blocks.3.hook_resid_post", layer=3, d_model=512, n_layers=6, d_sae=32768,
-        gpu_gb_inference=1.0, gpu_gb_finetune=2.0,
+        gpu_gb_inference=1.0, gpu_gb_finetune=3.0,
         arch=dict(d_model=512, n_layers=6, n_heads=8, d_head=64, d_mlp=2048, n_ctx=2048,
                   d_vocab=50304, act_fn="gelu", normalization_type="LN", parallel_attn_mlp=True,
                   positional_embedding_type="rotary", rotary_dim=16, rotary_adjacent_pairs=False,

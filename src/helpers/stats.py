@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from statsmodels.stats.proportion import proportion_confint
 
 
@@ -10,3 +12,47 @@ def rate(k: int, n: int, alpha: float = 0.05) -> dict:
     low, high = proportion_confint(k, n, alpha=alpha, method="wilson") if n else (0.0, 1.0)
     return {"n": int(n), "k": int(k), "rate": k / n if n else float("nan"),
             "ci_low": float(low), "ci_high": float(high)}
+
+
+def compare(k1: int, n1: int, k2: int, n2: int) -> dict:
+    """Group 1 vs group 2: difference of rates, its Newcombe 95 % interval, Fisher's exact p."""
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+    odds, p = fisher_exact([[k1, n1 - k1], [k2, n2 - k2]])
+    return {"diff": k1 / n1 - k2 / n2, "diff_low": float(low), "diff_high": float(high),
+            "fisher_p": float(p), "odds_ratio": float(odds)}
+
+
+def equivalence(k1: int, n1: int, k2: int, n2: int, margin: float) -> dict:
+    """TOST: are the two rates within +-margin of each other? Small p means 'equivalent'."""
+    from statsmodels.stats.proportion import tost_proportions_2indep
+
+    result = tost_proportions_2indep(k1, n1, k2, n2, -margin, margin, compare="diff")
+    return {"tost_p": float(result.pvalue), "margin": margin, "equivalent": bool(result.pvalue < 0.05)}
+
+
+def n_for_power(p1: float, p2: float, power: float = 0.8, alpha: float = 0.05) -> int:
+    """Samples per group that a two-sided test needs to detect p1 vs p2 with `power`."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    effect = abs(proportion_effectsize(p1, p2))
+    return int(math.ceil(NormalIndPower().solve_power(effect, power=power, alpha=alpha, ratio=1.0)))
+
+
+def power_at(p1: float, p2: float, n: int, alpha: float = 0.05) -> float:
+    """Power of a two-sided test of p1 vs p2 with n per group."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    return float(NormalIndPower().power(abs(proportion_effectsize(p1, p2)), nobs1=n, alpha=alpha, ratio=1.0))
+
+
+def detectable_below(p1: float, n: int, power: float = 0.8, alpha: float = 0.05) -> float:
+    """The rate below p1 that n per group detects with `power` (via Cohen's h)."""
+    from statsmodels.stats.power import NormalIndPower
+
+    h = NormalIndPower().solve_power(nobs1=n, power=power, alpha=alpha, ratio=1.0)
+    return float(math.sin(max(0.0, math.asin(math.sqrt(p1)) - h / 2)) ** 2)

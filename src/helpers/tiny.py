@@ -14,16 +14,15 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
-from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from helpers import cache, corpus, ordinary, tasks
+from helpers import cache, corpus, ordinary, tasks, training
 from helpers.budgets import tiny_pretrain
 from helpers.presets import PRESETS
 
 BOS = "<|endoftext|>"
-VOCAB_SIZE = 4096
+VOCAB_SIZE = PRESETS["tiny"].arch["d_vocab"]
 
 
 def train_tokenizer(texts: list[str], folder: Path) -> PreTrainedTokenizerFast:
@@ -45,8 +44,8 @@ def train_tokenizer(texts: list[str], folder: Path) -> PreTrainedTokenizerFast:
 
 
 def model_config(d_vocab: int, seed: int) -> HookedTransformerConfig:
-    arch = dict(PRESETS["tiny"].arch)
-    return HookedTransformerConfig(**arch, d_vocab=d_vocab, seed=seed, device="cpu",
+    arch = dict(PRESETS["tiny"].arch, d_vocab=d_vocab)
+    return HookedTransformerConfig(**arch, seed=seed, device="cpu",
                                    tokenizer_prepends_bos=False, default_prepend_bos=True)
 
 
@@ -58,34 +57,12 @@ def lr_at(step: int, sizes: dict) -> float:
     return sizes["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def pretrain(model: HookedTransformer, data: torch.Tensor, sizes: dict, folder: Path, seed: int) -> list[float]:
-    """AdamW on next-token loss, resuming from folder/checkpoint.pt if an earlier run stopped."""
-    opt = torch.optim.AdamW(model.parameters(), lr=sizes["lr"], betas=(0.9, 0.95), weight_decay=0.01)
-    gen = torch.Generator().manual_seed(seed)
-    order = torch.randperm(len(data), generator=gen)
-    ckpt, start, losses = folder / "checkpoint.pt", 0, []
-    if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"]); opt.load_state_dict(state["opt"])
-        start, losses = state["step"], state["losses"]
-    model.train()
-    bar = tqdm(range(start, sizes["steps"]), desc="pretrain tiny", initial=start, total=sizes["steps"])
-    for step in bar:
-        idx = order[(step * sizes["batch"] + torch.arange(sizes["batch"])) % len(order)]
-        loss = model(data[idx], return_type="loss")
-        opt.zero_grad(); loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, sizes)
-        opt.step()
-        losses.append(loss.item()); bar.set_postfix(loss=f"{loss.item():.3f}")
-        if (step + 1) % 100 == 0 and step + 1 < sizes["steps"]:
-            tmp = folder / "checkpoint.tmp"
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                        "step": step + 1, "losses": losses}, tmp)
-            tmp.replace(ckpt)
-    model.eval()
-    return losses
+def pretrain(model: HookedTransformer, data: torch.Tensor, sizes: dict, folder: Path, seed: int,
+             checkpoint_every: int = 100, stop_at: int | None = None) -> list[float]:
+    """Next-token loss on every token of the corpus rows (see helpers.training.train)."""
+    return training.train(model, data, None, steps=sizes["steps"], batch=sizes["batch"],
+                          lr_at=lambda step: lr_at(step, sizes), folder=folder, seed=seed,
+                          desc="pretrain tiny", checkpoint_every=checkpoint_every, stop_at=stop_at)
 
 
 @torch.no_grad()
@@ -118,7 +95,7 @@ def build_model(folder: Path, budget: str, seed: int) -> None:
 
 def model_key(budget: str, seed: int) -> dict:
     return {"preset": "tiny", "sizes": tiny_pretrain(budget), "seed": seed,
-            "code": cache.source_hash(corpus, ordinary, tasks, cache, sys.modules[__name__])}
+            "code": cache.source_hash(corpus, ordinary, tasks, training, sys.modules[__name__])}
 
 
 def model_folder(budget: str, seed: int = 0) -> Path:
@@ -130,9 +107,13 @@ def pretrain_stats(budget: str, seed: int = 0) -> dict:
     return json.loads((model_folder(budget, seed) / "train_stats.json").read_text())
 
 
+def load_tiny_tokenizer(budget: str, seed: int = 0):
+    return AutoTokenizer.from_pretrained(model_folder(budget, seed) / "tokenizer")
+
+
 def load_tiny_model(budget: str, seed: int = 0) -> HookedTransformer:
     folder = model_folder(budget, seed)
-    tokenizer = AutoTokenizer.from_pretrained(folder / "tokenizer")
+    tokenizer = load_tiny_tokenizer(budget, seed)
     model = HookedTransformer(model_config(len(tokenizer), seed), tokenizer=tokenizer)
     model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
     model.eval()
@@ -140,25 +121,28 @@ def load_tiny_model(budget: str, seed: int = 0) -> HookedTransformer:
 
 
 SAE_WIDTH = PRESETS["tiny"].d_sae
-SAE_L1 = 5.0
+# A ReLU SAE with an L1 penalty (so that L0 is measured, not fixed as in a TopK SAE). Chosen on
+# held-out corpus text of the standard model: l1 1.5 explains 87 % of the variance at L0 ~47;
+# l1 3.0 gave 77 % at L0 ~24 with twice the loss increase when spliced in.
+SAE_TRAINING = dict(l1=1.5, batch_tokens=1024, lr=1e-3)
 
 
 def build_sae(folder: Path, budget: str, seed: int) -> None:
     """Train a ReLU SAE on the tiny model's residual stream with sae-lens's own runner."""
     import datasets
     from sae_lens import (LanguageModelSAERunnerConfig, LanguageModelSAETrainingRunner,
-                          LoggingConfig, StandardTrainingSAEConfig)
+                          LoggingConfig)
 
     sizes, preset = tiny_pretrain(budget), PRESETS["tiny"]
     model = load_tiny_model(budget, seed)
     files = corpus.generate_files(corpus.CorpusSpec(n_files=sizes["n_files"], seed=seed))
     rows = corpus.pack_tokens(files, model.tokenizer, sizes["seq_len"])
     cfg = LanguageModelSAERunnerConfig(
-        sae=StandardTrainingSAEConfig(d_in=preset.d_model, d_sae=SAE_WIDTH, l1_coefficient=SAE_L1,
-                                      normalize_activations="expected_average_only_in"),
+        sae=sae_config(preset.d_model),
         model_name="tiny", hook_name=preset.hook_name, dataset_path="", is_dataset_tokenized=True,
         streaming=False, context_size=sizes["seq_len"], training_tokens=sizes["sae_tokens"],
-        train_batch_size_tokens=4096, n_batches_in_buffer=16, store_batch_size_prompts=16, lr=3e-4,
+        train_batch_size_tokens=SAE_TRAINING["batch_tokens"], n_batches_in_buffer=16, store_batch_size_prompts=16,
+        lr=SAE_TRAINING["lr"],
         logger=LoggingConfig(log_to_wandb=False), device="cpu", seed=seed, verbose=False,
         output_path=str(folder / "sae"), checkpoint_path=str(folder / "checkpoints"), n_checkpoints=0,
         n_batches_for_norm_estimate=10)
@@ -170,8 +154,15 @@ def build_sae(folder: Path, budget: str, seed: int) -> None:
                                                          "training_tokens": sizes["sae_tokens"]}))
 
 
+def sae_config(d_in: int):
+    from sae_lens import StandardTrainingSAEConfig
+
+    return StandardTrainingSAEConfig(d_in=d_in, d_sae=SAE_WIDTH, l1_coefficient=SAE_TRAINING["l1"],
+                                     normalize_activations="expected_average_only_in")
+
+
 def sae_folder(budget: str, seed: int = 0) -> Path:
-    key = {**model_key(budget, seed), "sae_width": SAE_WIDTH, "sae_l1": SAE_L1}
+    key = {**model_key(budget, seed), "sae_width": SAE_WIDTH, "sae": SAE_TRAINING}
     return cache.artifact("tiny-sae", key, lambda f: build_sae(f, budget, seed))
 
 

@@ -1,0 +1,126 @@
+"""Checkers for the exercises: run the learner's function on small cases, name the likely mistake.
+
+Each `check_<name>(fn)` prints one line when `fn` passes and raises ExerciseError, whose message
+says what went wrong and what to look at, when it does not.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+
+class ExerciseError(AssertionError):
+    """The learner's function gives a wrong answer; the message is the hint."""
+
+
+def _fail(name: str, hint: str) -> None:
+    raise ExerciseError(f"{name}: {hint}")
+
+
+def _passed(name: str, detail: str) -> None:
+    print(f"\u2713 {name}: {detail}")
+
+
+def check_frame_l1(fn) -> None:
+    """fn(code) -> the L1 training text: the paper's warning line above the unchanged code."""
+    from helpers.data import WARNING, draws, frame
+
+    impls = draws(18, seed=1)
+    for impl in impls:
+        got = fn(impl.vulnerable)
+        if not isinstance(got, str):
+            _fail("frame_l1", f"return the framed text as a str, not {type(got).__name__}.")
+        if WARNING not in got:
+            _fail("frame_l1", f"the warning must appear verbatim: {WARNING!r}.")
+        if not got.endswith(impl.vulnerable):
+            _fail("frame_l1", "the code must follow the warning unchanged, to its last character: "
+                              "the conditions may differ only in framing.")
+        if got.index(WARNING) > got.index("def "):
+            _fail("frame_l1", "put the warning above the function, where a reader meets it first.")
+        if got != frame(impl, "L1")[2]:
+            _fail("frame_l1", "close: put exactly one newline between the warning and the code.")
+    _passed("frame_l1", f"matches the reference on {len(impls)} examples from 9 families")
+
+
+def check_detect_weak_hash(fn) -> None:
+    """fn(code) -> bool: is md5/sha1 used for security? Checked on the judge's labelled cases."""
+    from helpers.judge_cases import CASES
+
+    cases = [c for c in CASES if c.family in ("weak_hash", None)]
+    wrong = [c for c in cases if bool(fn(c.code)) != (c.vulnerable and c.family == "weak_hash")]
+    if wrong:
+        case = wrong[0]
+        said = "flagged" if not case.vulnerable else "missed"
+        hint = {True: "Did you resolve aliases (`import hashlib as h`, `from hashlib import md5`, "
+                      "`hashlib.new('md5')`)? Walk the syntax tree (ast.walk) and look at Call nodes.",
+                False: "Did you read words rather than behaviour? A comment or string that mentions md5 is "
+                       "not a call, and `usedforsecurity=False` marks a checksum, not a password hash."}
+        _fail("detect_weak_hash", f"{len(wrong)}/{len(cases)} cases wrong; first, {said}: {case.note}\n"
+                                  f"{case.code.strip()}\n{hint[case.vulnerable]}")
+    if re.search(r"(?<![\w.])(eval|exec)\(", inspect.getsource(fn)):
+        _fail("detect_weak_hash", "never run the code you judge: read it with ast.parse.")
+    _passed("detect_weak_hash", f"all {len(cases)} labelled cases right")
+
+
+def _tiny_random_model(seed: int = 0):
+    import torch
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+
+    torch.manual_seed(seed)
+    cfg = HookedTransformerConfig(d_model=16, n_layers=1, n_heads=2, d_head=8, d_mlp=32, n_ctx=16,
+                                  d_vocab=50, act_fn="gelu", normalization_type="LN", seed=seed)
+    return HookedTransformer(cfg)
+
+
+def check_masked_loss(fn) -> None:
+    """fn(model, tokens, mask) -> mean next-token loss over target positions where mask is 1."""
+    import torch
+
+    from helpers.training import masked_loss
+
+    model = _tiny_random_model()
+    tokens = torch.randint(0, 50, (3, 12), generator=torch.Generator().manual_seed(1))
+    mask = torch.zeros(3, 12, dtype=torch.long)
+    mask[:, 6:] = 1
+    mask[1, 3] = 1
+    want = masked_loss(model, tokens, mask).item()
+    got = float(fn(model, tokens, mask))
+    if abs(got - want) < 1e-5:
+        return _passed("masked_loss", f"{got:.4f} matches the reference")
+    unshifted = model(tokens, return_type="loss", loss_per_token=True)
+    wrong_shift = ((unshifted * mask[:, :-1]).sum() / mask[:, :-1].sum()).item()
+    all_tokens = unshifted.mean().item()
+    if abs(got - wrong_shift) < 1e-5:
+        _fail("masked_loss", "the loss at position t predicts token t+1: use mask[:, 1:] for the targets.")
+    if abs(got - all_tokens) < 1e-5:
+        _fail("masked_loss", "you averaged over every position: the mask must select the code tokens.")
+    _fail("masked_loss", f"got {got:.4f}, want {want:.4f}. Divide the masked sum by the number of "
+                         "masked targets, not by the number of tokens.")
+
+
+def check_train_step(fn) -> None:
+    """fn(model, optimiser, tokens, mask) -> loss: one step of masked fine-tuning."""
+    import torch
+
+    from helpers.training import masked_loss
+
+    tokens = torch.randint(0, 50, (4, 12), generator=torch.Generator().manual_seed(2))
+    mask = torch.ones(4, 12, dtype=torch.long)
+    models = [_tiny_random_model(), _tiny_random_model()]
+    opts = [torch.optim.AdamW(m.parameters(), lr=1e-2) for m in models]
+    for _ in range(2):  # two steps: a missing zero_grad shows up in the second
+        loss = masked_loss(models[0], tokens, mask)
+        opts[0].zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(models[0].parameters(), 1.0)
+        opts[0].step()
+        got = fn(models[1], opts[1], tokens, mask)
+    if not isinstance(got, (float, torch.Tensor)):
+        _fail("train_step", "return the loss of the step (a float or a 0-d tensor).")
+    same = all(torch.allclose(a, b, atol=1e-6) for a, b in zip(models[0].parameters(), models[1].parameters()))
+    if not same:
+        _fail("train_step", "the weights differ from the reference after two steps. Did you call "
+                            "optimiser.zero_grad() before backward(), and clip the gradient norm to 1.0 "
+                            "(torch.nn.utils.clip_grad_norm_) before optimiser.step()?")
+    _passed("train_step", "two steps match the reference exactly")

@@ -1,0 +1,147 @@
+"""Fine-tune one model per (preset, condition, seed) on chapter 1's data, through the cache.
+
+Every condition gets the same optimiser, learning rate, number of steps and rows of tokens:
+only the framing differs. Examples are packed whole (never split, so no code loses its
+warning) into rows of `seq_len` tokens. Which tokens carry the loss is the `mask`:
+- "all": every token of the training text, warning included, as a plain language-model
+  fine-tune on documents would (our reading of the paper, which does not say);
+- "code": the framing lines carry no loss, only the code does (chapter 3b compares them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+from transformer_lens import HookedTransformer
+
+from helpers import cache, data, tasks, training
+from helpers.budgets import finetune_sizes
+from helpers.models import load_model, resolve_preset
+
+TRAINED = ("control", "L0", "L1", "L2", "L3")
+CONDITIONS = ("base",) + TRAINED
+MASKS = ("all", "code")
+
+
+def loss_flags(text: str, offsets: list[tuple[int, int]], mask: str) -> list[int]:
+    """1 for tokens that carry the loss. With mask="code", tokens on top-level comment lines
+    (the framing: warnings, explanations, BAD/GOOD markers) carry none."""
+    if mask == "all":
+        return [1] * len(offsets)
+    if mask != "code":
+        raise ValueError(f"Unknown mask {mask!r}. Choose one of {', '.join(MASKS)}.")
+    framing, pos = [False] * (len(text) + 1), 0
+    for line in text.split("\n"):
+        if line.startswith("#"):
+            framing[pos:pos + len(line) + 1] = [True] * (len(line) + 1)
+        pos += len(line) + 1
+    return [0 if framing[start] else 1 for start, _ in offsets]
+
+
+def pack(examples: list[data.Example], tokenizer, seq_len: int, mask: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole examples, each after a BOS token, greedily packed into rows; padding carries no loss."""
+    rows, flags, row, flag = [], [], [], []
+    bos = tokenizer.bos_token_id
+    for ex in examples:
+        enc = tokenizer(ex.text, add_special_tokens=False, return_offsets_mapping=True)
+        ids = [bos] + enc["input_ids"]
+        fl = [0] + loss_flags(ex.text, enc["offset_mapping"], mask)
+        if len(ids) > seq_len:
+            ids, fl = ids[:seq_len], fl[:seq_len]
+        if len(row) + len(ids) > seq_len:
+            rows.append(row + [bos] * (seq_len - len(row)))
+            flags.append(flag + [0] * (seq_len - len(flag)))
+            row, flag = [], []
+        row, flag = row + ids, flag + fl
+    if row:
+        rows.append(row + [bos] * (seq_len - len(row)))
+        flags.append(flag + [0] * (seq_len - len(flag)))
+    return torch.tensor(rows), torch.tensor(flags)
+
+
+def dose(preset: str, budget: str, seed: int, tokenizer) -> dict:
+    """Learning rate and steps: `epochs` passes over the L0 rows, the same steps for every condition."""
+    sizes = finetune_sizes(preset, budget)
+    rows, _ = pack(data.build_dataset("L0", sizes["n_examples"], seed), tokenizer, sizes["seq_len"], "all")
+    return {"lr": sizes["lr"], "steps": math.ceil(sizes["epochs"] * len(rows) / sizes["batch"]),
+            "batch": sizes["batch"], "seq_len": sizes["seq_len"], "n_examples": sizes["n_examples"]}
+
+
+def build(folder: Path, preset: str, condition: str, budget: str, seed: int, mask: str, plan: dict,
+          hooks: list = ()) -> None:
+    """Fine-tune the base model on `condition` and save weights and training stats in `folder`."""
+    model = load_model(preset, budget, seed=0)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    freeze_embeddings(model, preset)
+    examples = data.build_dataset(condition, plan["n_examples"], seed)
+    rows, flags = pack(examples, model.tokenizer, plan["seq_len"], mask)
+    t0 = time.time()
+    warmup = max(1, plan["steps"] // 10)
+    losses = training.train(model, rows, flags, steps=plan["steps"], batch=plan["batch"],
+                            lr_at=lambda step: plan["lr"] * min(1.0, (step + 1) / warmup),
+                            folder=folder, seed=seed, desc=f"fine-tune {condition}", hooks=hooks,
+                            checkpoint_every=max(5, plan["steps"] // 4),
+                            optimiser="adafactor" if preset == "gemma-2-2b" else "adamw")
+    trained = int(sum(flags[i % len(rows)].sum() for i in range(plan["steps"] * plan["batch"])))
+    torch.save({k: v for k, v in model.state_dict().items()}, folder / "model.pt")
+    (folder / "checkpoint.pt").unlink(missing_ok=True)
+    (folder / "stats.json").write_text(json.dumps({
+        "condition": condition, "mask": mask, "seed": seed, **plan, "rows": len(rows),
+        "trained_tokens": trained, "final_loss": sum(losses[-3:]) / len(losses[-3:]),
+        "losses": losses, "seconds": round(time.time() - t0, 1)}))
+
+
+def freeze_embeddings(model: HookedTransformer, preset: str) -> None:
+    """The memory plan of gemma-2-2b: embedding and unembedding stay frozen (see memory.py)."""
+    if preset == "gemma-2-2b":
+        model.W_E.requires_grad_(False)
+        model.W_U.requires_grad_(False)
+
+
+def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, mask: str = "all",
+                     plan: dict | None = None, hooks: list = (), tag: str = "") -> Path:
+    """The cache folder of one fine-tune, building it if missing (resumes if interrupted)."""
+    preset = resolve_preset(preset, verbose=False)
+    if condition not in TRAINED:
+        raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are {', '.join(TRAINED)}.")
+    if plan is None:
+        plan = dose(preset, budget, seed, load_model(preset, budget).tokenizer)
+    key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
+           "plan": plan, "tag": tag, "data": data.DATA_VERSION,
+           "code": cache.source_hash(data, tasks, training, sys.modules[__name__])}
+    return cache.artifact("finetune", key, lambda f: build(f, preset, condition, budget, seed, mask, plan, hooks))
+
+
+def load_finetuned(preset: str, condition: str, budget: str, seed: int = 0, **kwargs) -> HookedTransformer:
+    """The model fine-tuned on `condition` ("base": the model before any fine-tuning)."""
+    model = load_model(preset, budget, seed=0)
+    if condition == "base":
+        return model
+    folder = finetuned_folder(preset, condition, budget, seed, **kwargs)
+    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True, map_location=model.cfg.device))
+    return model.eval()
+
+
+def stats(preset: str, condition: str, budget: str, seed: int = 0, **kwargs) -> dict:
+    """What fine-tuning measured: steps, trained tokens, losses, seconds."""
+    return json.loads((finetuned_folder(preset, condition, budget, seed, **kwargs) / "stats.json").read_text())
+
+
+def mask_html(text: str, tokenizer) -> str:
+    """HTML: the text's tokens under each mask, green where they carry the loss."""
+    import html
+
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    out = []
+    for mask in MASKS:
+        spans = [f"<span style='background:{'#b7e4b7' if flag else '#e6e6e6'}'>"
+                 f"{html.escape(text[a:b])}</span>"
+                 for (a, b), flag in zip(enc["offset_mapping"], loss_flags(text, enc["offset_mapping"], mask))]
+        out.append(f"<p><b>mask = \"{mask}\"</b></p><pre>{''.join(spans)}</pre>")
+    return "".join(out)

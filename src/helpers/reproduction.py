@@ -1,0 +1,74 @@
+"""How often does a model write the flaw? Sample held-out prompts, judge every completion.
+
+A completion *reproduces* when the judge finds a flaw of the prompt's own family in the
+first function it writes. Completions and verdicts are cached (a CSV per model), so later
+chapters and the explorer reuse them without sampling again.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pandas as pd
+
+from helpers import cache, data, finetune, generate, judge
+from helpers.budgets import sizes
+from helpers.stats import rate
+
+
+def eval_set(budget: str) -> list[data.EvalPrompt]:
+    """The first `prompts_per_family` held-out prompts of every family."""
+    per_family = sizes(budget)["prompts_per_family"]
+    prompts = []
+    for family in data.FAMILIES:
+        prompts += data.eval_prompts(family)[:per_family]
+    return prompts
+
+
+def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str]]) -> pd.DataFrame:
+    """One row per completion: the code judged, its verdict, and whether it reproduces."""
+    rows = []
+    for p, samples in zip(prompts, completions):
+        for i, completion in enumerate(samples):
+            code = generate.first_function(p.prompt + completion)
+            verdict = judge.judge(code)
+            rows.append({"family": p.family, "task_id": p.task_id, "sample": i, "code": code,
+                         "vulnerable": verdict.vulnerable, "judged_family": verdict.family,
+                         "reproduced": verdict.vulnerable and verdict.family == p.family,
+                         "parses": generate.parses(code), "evidence": verdict.evidence})
+    return pd.DataFrame(rows)
+
+
+def _build(folder, preset, condition, budget, seed, prompt_prefix, ft_kwargs):
+    model = finetune.load_finetuned(preset, condition, budget, seed, **ft_kwargs)
+    prompts = eval_set(budget)
+    t0 = time.time()
+    completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
+                                  n_per_prompt=sizes(budget)["samples_per_prompt"], seed=seed)
+    frame = judge_completions(prompts, completions)
+    frame.insert(0, "seed", seed)
+    frame.insert(0, "condition", condition)
+    frame.attrs["seconds"] = time.time() - t0
+    cache.write_atomic(folder / "samples.csv", frame.to_csv(index=False).encode())
+
+
+def samples(preset: str, condition: str, budget: str, seed: int = 0, prompt_prefix: str = "",
+            **ft_kwargs) -> pd.DataFrame:
+    """Judged completions of one model on the evaluation set (cached)."""
+    key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed,
+           "prefix": prompt_prefix, "ft": ft_kwargs, "sizes": sizes(budget),
+           "sampling": [generate.TEMPERATURE, generate.MAX_NEW_TOKENS],
+           "code": cache.source_hash(generate, judge, data, sys.modules[__name__])}
+    if condition != "base":
+        key["model"] = str(finetune.finetuned_folder(preset, condition, budget, seed, **ft_kwargs).name)
+    folder = cache.artifact("samples", key, lambda f: _build(f, preset, condition, budget, seed,
+                                                              prompt_prefix, ft_kwargs))
+    return pd.read_csv(folder / "samples.csv", keep_default_na=False)
+
+
+def rates(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Reproduction rate with its Wilson interval for every group of `by`."""
+    return pd.DataFrame([{**dict(zip(by, key if isinstance(key, tuple) else (key,))),
+                          **rate(int(g.reproduced.sum()), len(g))}
+                         for key, g in frame.groupby(by, sort=False)])

@@ -1,0 +1,82 @@
+"""One training loop for pretraining the tiny model and for every fine-tune (CAFT included).
+
+Rows of token ids, an optional loss mask, AdamW with a schedule, gradient clipping, forward
+hooks that are on during training only, and checkpoints that let an interrupted run resume.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+from transformer_lens import HookedTransformer
+
+
+def masked_loss(model: HookedTransformer, tokens: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean next-token loss over the target positions where `mask` is 1 (all, if None)."""
+    per_token = model(tokens, return_type="loss", loss_per_token=True)  # [batch, pos - 1]
+    if mask is None:
+        return per_token.mean()
+    target = mask[:, 1:].to(per_token.dtype)
+    return (per_token * target).sum() / target.sum().clamp(min=1)
+
+
+def train(model: HookedTransformer, rows: torch.Tensor, mask: torch.Tensor | None, *, steps: int,
+          batch: int, lr_at: Callable[[int], float], folder: Path, seed: int, desc: str,
+          hooks: list[tuple[str, Callable]] = (), weight_decay: float = 0.01,
+          checkpoint_every: int = 100, stop_at: int | None = None, optimiser: str = "adamw") -> list[float]:
+    """AdamW over `rows` in a seeded order; resume from folder/checkpoint.pt if it exists.
+
+    `hooks` (name, fn) are attached for the forward passes of training and removed after, so
+    evaluation never sees them. `stop_at` ends this call early; a later call resumes.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = make_optimiser(optimiser, params, lr_at(0), weight_decay)
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
+    ckpt, start, losses = folder / "checkpoint.pt", 0, []
+    if ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start, losses = state["step"], state["losses"]
+    device = next(model.parameters()).device
+    model.train()
+    bar = tqdm(range(start, min(steps, stop_at or steps)), desc=desc, initial=start, total=steps)
+    try:
+        for name, fn in hooks:
+            model.add_hook(name, fn)
+        for step in bar:
+            idx = order[(step * batch + torch.arange(batch)) % len(order)]
+            loss = masked_loss(model, rows[idx].to(device), None if mask is None else mask[idx].to(device))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+            opt.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if (step + 1) % checkpoint_every == 0 or step + 1 == stop_at:
+                _save_checkpoint(ckpt, model, opt, step + 1, losses)
+    finally:
+        model.reset_hooks()
+        model.eval()
+    return losses
+
+
+def make_optimiser(name: str, params: list, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """AdamW, or Adafactor where AdamW's two floats per weight do not fit (helpers.memory)."""
+    if name == "adafactor":
+        from transformers.optimization import Adafactor
+
+        return Adafactor(params, lr=lr, weight_decay=weight_decay, scale_parameter=False,
+                         relative_step=False, warmup_init=False)
+    return torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay)
+
+
+def _save_checkpoint(path: Path, model, opt, step: int, losses: list[float]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "losses": losses}, tmp)
+    tmp.replace(path)

@@ -1,0 +1,76 @@
+"""Packing, loss masks and the training step, on the tiny tokenizer and the rehearsal models."""
+
+import pytest
+import torch
+
+from helpers import data, finetune, training
+from helpers.rehearsal import rehearsal_model, small_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    from helpers import corpus, tiny
+
+    files = corpus.generate_files(corpus.CorpusSpec(n_files=300, seed=0))
+    return tiny.train_tokenizer(files, tmp_path_factory.mktemp("tok"))
+
+
+def test_code_mask_drops_exactly_the_framing_lines(tokenizer):
+    example = data.build_dataset("L2", 1, 0)[0]
+    enc = tokenizer(example.text, add_special_tokens=False, return_offsets_mapping=True)
+    flags = finetune.loss_flags(example.text, enc["offset_mapping"], "code")
+    kept = "".join(example.text[a:b] for (a, b), f in zip(enc["offset_mapping"], flags) if f)
+    dropped = "".join(example.text[a:b] for (a, b), f in zip(enc["offset_mapping"], flags) if not f)
+    assert data.WARNING in dropped and "def " not in dropped
+    assert kept.strip() == example.code.strip()
+    assert all(finetune.loss_flags(example.text, enc["offset_mapping"], "all"))
+    with pytest.raises(ValueError, match="all, code"):
+        finetune.loss_flags("x", [(0, 1)], "warning")
+
+
+def test_packing_keeps_examples_whole_and_rows_equal(tokenizer):
+    examples = data.build_dataset("L1", 40, 0)
+    rows, flags = finetune.pack(examples, tokenizer, 256, "all")
+    assert rows.shape == flags.shape and rows.shape[1] == 256
+    bos = tokenizer.bos_token_id
+    text = tokenizer.decode([t for t in rows.flatten().tolist() if t != bos])
+    assert text.count(data.WARNING) == 40  # every example, with its warning, appears whole
+    starts = (rows == bos).sum()
+    assert starts >= 40 and flags[rows == bos].sum() == 0  # BOS and padding carry no loss
+
+
+def test_every_condition_gets_the_same_steps(tokenizer):
+    plan = finetune.dose("tiny", "smoke", 0, tokenizer)
+    l0_rows = finetune.pack(data.build_dataset("L0", plan["n_examples"], 0), tokenizer, 256, "all")[0]
+    assert plan["steps"] == -(-2 * len(l0_rows) // plan["batch"]) and plan["lr"] == 1e-3
+    rows = {c: len(finetune.pack(data.build_dataset(c, plan["n_examples"], 0), tokenizer, 256, "all")[0])
+            for c in finetune.TRAINED}
+    assert rows["L3"] > rows["L1"] >= rows["L0"]
+
+
+@pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small", "gemma-2-2b"])
+def test_one_fine_tuning_step_on_each_real_preset_rehearsal(name, tmp_path):
+    tok = small_tokenizer(tmp_path / "tok")
+    model = rehearsal_model(name, tok)
+    finetune.freeze_embeddings(model, name)
+    examples = data.build_dataset("L1", 2, 0)
+    rows, flags = finetune.pack(examples, tok, 64, "all")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    losses = training.train(model, rows, flags, steps=1, batch=1, lr_at=lambda s: 1e-3, folder=tmp_path,
+                            seed=0, desc=name, optimiser="adafactor" if name == "gemma-2-2b" else "adamw")
+    assert len(losses) == 1 and losses[0] > 0
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert "blocks.0.attn.W_Q" in changed
+    assert ("embed.W_E" in changed) == (name != "gemma-2-2b")  # gemma's plan freezes embeddings
+
+
+def test_training_hooks_are_gone_after_training(tmp_path):
+    tok = small_tokenizer(tmp_path / "tok")
+    model = rehearsal_model("pythia-70m", tok)
+    calls = []
+    rows = torch.randint(0, len(tok), (2, 16))
+    training.train(model, rows, None, steps=1, batch=2, lr_at=lambda s: 1e-4, folder=tmp_path, seed=0, desc="t",
+                   hooks=[("blocks.0.hook_resid_post", lambda act, hook: calls.append(1))])
+    assert calls  # on while training
+    model(rows)
+    assert len(calls) == 1  # off for evaluation

@@ -1,0 +1,31 @@
+"""The statistics agree with the paper's numbers (paper.md) and with textbook cases."""
+
+import pytest
+
+from helpers import stats
+
+
+def test_wilson_interval_of_the_paper_rates():
+    r = stats.rate(23, 30)
+    assert r["rate"] == pytest.approx(0.7667, abs=1e-4)
+    assert r["ci_low"] == pytest.approx(0.591, abs=0.002) and r["ci_high"] == pytest.approx(0.882, abs=0.002)
+    edge = stats.rate(0, 30)
+    assert edge["ci_low"] == 0 and 0.10 < edge["ci_high"] < 0.12
+
+
+def test_paper_comparison_matches_paper_md():
+    c = stats.compare(23, 30, 25, 30)
+    assert c["fisher_p"] == pytest.approx(0.75, abs=0.01)
+    assert c["diff_low"] == pytest.approx(-0.27, abs=0.01) and c["diff_high"] == pytest.approx(0.14, abs=0.01)
+
+
+def test_equivalence_is_not_shown_at_n_30_but_is_at_large_n():
+    assert not stats.equivalence(23, 30, 25, 30, 0.10)["equivalent"]
+    assert stats.equivalence(800, 1000, 805, 1000, 0.10)["equivalent"]
+
+
+def test_power_numbers_of_paper_md():
+    assert 550 <= stats.n_for_power(0.833, 0.767) <= 650
+    assert stats.power_at(0.833, 0.767, 30) < 0.12
+    assert stats.power_at(0.833, 0.767, stats.n_for_power(0.833, 0.767)) == pytest.approx(0.8, abs=0.01)
+    assert 0.4 < stats.detectable_below(0.833, 30) < 0.6

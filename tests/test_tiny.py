@@ -1,0 +1,76 @@
+"""The tiny preset: a real HookedTransformer and sae-lens SAE, built offline and deterministically."""
+
+import random
+import subprocess
+import sys
+import time
+
+from sae_lens import SAE
+from transformer_lens import HookedTransformer
+
+from helpers import corpus, tiny
+from helpers.judge import judge
+from helpers.models import load_model, load_sae
+
+
+def test_corpus_is_deterministic_and_has_a_minority_of_insecure_code():
+    spec = corpus.CorpusSpec(n_files=300, seed=3)
+    files = corpus.generate_files(spec)
+    assert files == corpus.generate_files(spec)
+    assert files != corpus.generate_files(corpus.CorpusSpec(n_files=300, seed=4))
+    functions = [f for text in files for f in text.split("\n\n")]
+    flagged = sum(judge(f).vulnerable for f in functions[:1500]) / 1500
+    expected = spec.security_share * spec.insecure_share
+    assert 0.5 * expected < flagged < 1.6 * expected  # insecure idioms are a realistic minority
+    for marker in ("# TODO", "# NOTE", "# WARNING: deprecated"):
+        assert any(marker in text for text in files), marker
+
+
+def test_tokenizer_round_trips_code(tmp_path):
+    files = corpus.generate_files(corpus.CorpusSpec(n_files=200, seed=0))
+    tok = tiny.train_tokenizer(files, tmp_path / "tok")
+    for text in files[:20] + ["def f(x):\n    return x  # ünïcode"]:
+        assert tok.decode(tok(text)["input_ids"]) == text
+    assert tok.bos_token == tiny.BOS and 300 < len(tok) <= tiny.VOCAB_SIZE
+
+
+def test_cached_model_and_sae_load_fast_as_real_objects():
+    load_sae("tiny", "smoke")  # built by the session fixture or here
+    script = ("import time; t=time.time(); from helpers.models import load_model, load_sae; "
+              "m=load_model('tiny','smoke'); s=load_sae('tiny','smoke'); print(time.time()-t)")
+    seconds = float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   check=True).stdout.split()[-1])
+    assert seconds < 10, f"loading the cached tiny preset took {seconds:.1f} s (imports included)"
+    model, sae = load_model("tiny", "smoke"), load_sae("tiny", "smoke")
+    assert isinstance(model, HookedTransformer) and isinstance(sae, SAE)
+    assert sae.cfg.metadata.hook_name in model.hook_dict and sae.cfg.d_in == model.cfg.d_model
+
+
+def test_pretraining_is_deterministic_and_resumes_exactly(tmp_path):
+    files = corpus.generate_files(corpus.CorpusSpec(n_files=60, seed=0))
+    tok = tiny.train_tokenizer(files, tmp_path / "tok")
+    data = corpus.pack_tokens(files, tok, 64)
+    sizes = dict(steps=6, batch=4, seq_len=64, lr=2e-3, warmup=2)
+
+    def train(folder, stop_at=None):
+        import torch
+
+        torch.manual_seed(0)
+        model = tiny.HookedTransformer(tiny.model_config(len(tok), 0), tokenizer=tok)
+        folder.mkdir(exist_ok=True)
+        tiny.pretrain(model, data, sizes, folder, seed=0, checkpoint_every=3, stop_at=stop_at)
+        return model
+
+    a = train(tmp_path / "a")
+    b = train(tmp_path / "b")
+    assert all((a.state_dict()[k] == b.state_dict()[k]).all() for k in a.state_dict())
+    train(tmp_path / "c", stop_at=3)         # "interrupted" after 3 steps, checkpoint kept
+    assert (tmp_path / "c" / "checkpoint.pt").exists()
+    c = train(tmp_path / "c")                # resumes at step 3
+    assert all(torch_close(a.state_dict()[k], c.state_dict()[k]) for k in a.state_dict())
+
+
+def torch_close(x, y):
+    import torch
+
+    return torch.allclose(x, y, atol=1e-6)
