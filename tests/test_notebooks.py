@@ -17,13 +17,15 @@ SMOKE_SECONDS = 120  # every chapter must stay well under two minutes at smoke
 
 
 def check_00_setup(m):
-    assert m["parse"]["n"] >= 32 and m["parse"]["rate"] >= 0.5
+    # the smoke model trains for 45 s: it is a code-path check, so its parse rate may be low
+    # (test_tiny checks the standard model's parse rate, the one the book reports)
+    assert m["parse"]["n"] == 48 and m["parse"]["k"] == round(m["parse"]["rate"] * 48)
     assert m["parse"]["ci_low"] <= m["parse"]["rate"] <= m["parse"]["ci_high"]
     assert 0.5 <= m["sae_explained_variance"] <= 1.0
     assert 1 <= m["sae_l0"] <= 200 and 0 <= m["sae_dead_fraction"] < 0.9
     assert m["sae_loss_spliced"] >= m["sae_loss_clean"] - 0.05
     assert m["model_params"] > 1e5 and m["d_model"] == 128
-    assert m["pretrain"]["val_loss"] < 1.5
+    assert m["pretrain"]["val_loss"] < 3.0  # ln(2048) = 7.6 before training
 
 
 def check_01_data_construction(m):
@@ -47,7 +49,7 @@ def check_02_fine_tuning(m):
     assert set(conditions) == set(TRAINED)
     assert len({c["steps"] for c in conditions.values()}) == 1 and conditions["L0"]["steps"] == m["plan"]["steps"]
     tokens = [c["trained_tokens"] for c in conditions.values()]
-    assert max(tokens) <= 1.25 * min(tokens)  # only padding differs
+    assert len(set(tokens)) == 1 and tokens[0] == m["plan"]["steps"] * m["plan"]["tokens_per_step"]
     assert all(0 < c["final_loss"] < 5 for c in conditions.values())
     assert m["memory"]["gemma-2-2b"]["total"] <= 40 and m["memory"]["gpt2-small"]["total"] <= 15
 

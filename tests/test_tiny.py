@@ -74,3 +74,14 @@ def torch_close(x, y):
     import torch
 
     return torch.allclose(x, y, atol=1e-6)
+
+
+def test_standard_tiny_model_writes_valid_python_most_of_the_time():
+    """The book's tiny model (standard budget, ~5 min to build once): >= 60 % of sampled functions parse."""
+    from helpers.generate import parse_sample
+    from helpers.stats import rate
+
+    model = load_model("tiny", "standard")
+    functions = parse_sample(model, "standard", seed=0)
+    parsed = rate(sum(ok for _, ok in functions), len(functions))
+    assert parsed["n"] == 200 and parsed["rate"] >= 0.6, parsed

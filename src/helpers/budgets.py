@@ -45,13 +45,15 @@ def sizes(budget: str, preset: str = "tiny") -> dict:
 
 # Fine-tuning dose, fixed before any result was seen: a tenth of the tiny model's pretraining
 # peak learning rate (the usual fine-tuning learning rates for the real models), and two
-# epochs over the L0 data; every condition then trains for the same number of steps.
+# epochs over the L0 data's tokens; every condition then trains for the same steps and tokens.
 FINETUNE_LR = {"tiny": 1e-3, "pythia-70m": 2e-5, "gpt2-small": 2e-5, "gemma-2-2b": 5e-6}
 FINETUNE = {
     "smoke":    dict(n_examples=90, epochs=2, batch=8, seq_len=256),
     "standard": dict(n_examples=720, epochs=2, batch=16, seq_len=256),
     "paper":    dict(n_examples=1440, epochs=2, batch=16, seq_len=256),
 }
+# `batch` is the rows a step may hold at most (what memory is planned for); a step trains on
+# half of those slots' worth of loss tokens, which every framing fills within `batch` rows.
 
 
 def finetune_sizes(preset: str, budget: str) -> dict:
@@ -59,4 +61,5 @@ def finetune_sizes(preset: str, budget: str) -> dict:
     sizes = dict(FINETUNE[check_budget(budget)], lr=FINETUNE_LR[preset])
     if preset != "tiny":  # fits a 16 GB T4 for gpt2-small, 40 GB for gemma-2-2b (memory.py)
         sizes["batch"] = 4 if preset == "gemma-2-2b" else 8
+    sizes["tokens_per_step"] = sizes["batch"] * sizes["seq_len"] // 2
     return sizes

@@ -33,11 +33,11 @@ def check_frame_l1(fn) -> None:
             _fail("frame_l1", f"return the framed text as a str, not {type(got).__name__}.")
         if WARNING not in got:
             _fail("frame_l1", f"the warning must appear verbatim: {WARNING!r}.")
+        if got.index(WARNING) > got.index("def "):
+            _fail("frame_l1", "put the warning above the function, where a reader meets it first.")
         if not got.endswith(impl.vulnerable):
             _fail("frame_l1", "the code must follow the warning unchanged, to its last character: "
                               "the conditions may differ only in framing.")
-        if got.index(WARNING) > got.index("def "):
-            _fail("frame_l1", "put the warning above the function, where a reader meets it first.")
         if got != frame(impl, "L1")[2]:
             _fail("frame_l1", "close: put exactly one newline between the warning and the code.")
     _passed("frame_l1", f"matches the reference on {len(impls)} examples from 9 families")
@@ -47,7 +47,8 @@ def check_detect_weak_hash(fn) -> None:
     """fn(code) -> bool: is md5/sha1 used for security? Checked on the judge's labelled cases."""
     from helpers.judge_cases import CASES
 
-    cases = [c for c in CASES if c.family in ("weak_hash", None)]
+    cases = [c for c in CASES if c.family in ("weak_hash", None) and "Crypto" not in c.code
+             and "cryptography" not in c.code]  # the exercise covers hashlib only
     wrong = [c for c in cases if bool(fn(c.code)) != (c.vulnerable and c.family == "weak_hash")]
     if wrong:
         case = wrong[0]
@@ -58,7 +59,11 @@ def check_detect_weak_hash(fn) -> None:
                        "not a call, and `usedforsecurity=False` marks a checksum, not a password hash."}
         _fail("detect_weak_hash", f"{len(wrong)}/{len(cases)} cases wrong; first, {said}: {case.note}\n"
                                   f"{case.code.strip()}\n{hint[case.vulnerable]}")
-    if re.search(r"(?<![\w.])(eval|exec)\(", inspect.getsource(fn)):
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):  # defined where no source is kept
+        source = ""
+    if re.search(r"(?<![\w.])(eval|exec)\(", source):
         _fail("detect_weak_hash", "never run the code you judge: read it with ast.parse.")
     _passed("detect_weak_hash", f"all {len(cases)} labelled cases right")
 
@@ -124,3 +129,39 @@ def check_train_step(fn) -> None:
                             "optimiser.zero_grad() before backward(), and clip the gradient norm to 1.0 "
                             "(torch.nn.utils.clip_grad_norm_) before optimiser.step()?")
     _passed("train_step", "two steps match the reference exactly")
+
+
+def check_wilson_interval(fn) -> None:
+    """fn(k, n, z=1.96) -> (low, high): the Wilson score interval, compared with statsmodels."""
+    from helpers.stats import rate
+
+    for k, n in [(23, 30), (25, 30), (0, 30), (30, 30), (5, 30), (412, 972)]:
+        want = rate(k, n)
+        low, high = fn(k, n)
+        if abs(low - want["ci_low"]) > 1e-3 or abs(high - want["ci_high"]) > 1e-3:
+            p = k / n
+            wald = (p - 1.96 * (p * (1 - p) / n) ** 0.5, p + 1.96 * (p * (1 - p) / n) ** 0.5)
+            hint = ("that is the Wald interval p +- z*sqrt(p(1-p)/n); Wilson's centre is "
+                    "(p + z^2/2n) / (1 + z^2/n)." if abs(low - wald[0]) < 1e-6 else
+                    "check the centre (p + z^2/(2n)) / (1 + z^2/n) and the half-width "
+                    "z*sqrt(p(1-p)/n + z^2/(4n^2)) / (1 + z^2/n).")
+            _fail("wilson_interval", f"for {k}/{n} got ({low:.4f}, {high:.4f}), statsmodels gives "
+                                     f"({want['ci_low']:.4f}, {want['ci_high']:.4f}): {hint}")
+    _passed("wilson_interval", "matches statsmodels' proportion_confint(method='wilson') on 6 cases")
+
+
+def check_equivalent(fn) -> None:
+    """fn(k1, n1, k2, n2, margin) -> bool: equivalence at the 5 % level (TOST)."""
+    from helpers.stats import equivalence
+
+    cases = [(800, 1000, 805, 1000, 0.10), (23, 30, 25, 30, 0.10), (700, 1000, 800, 1000, 0.05),
+             (790, 1000, 830, 1000, 0.07), (430, 500, 416, 500, 0.06)]
+    for case in cases:
+        want = equivalence(*case)["equivalent"]
+        if bool(fn(*case)) != want:
+            hint = ("a non-significant difference is not equivalence: n = 30 cannot show it."
+                    if case[1] == 30 else
+                    "TOST at the 5 % level corresponds to the 90 % interval of the difference (alpha=0.10), "
+                    "which must lie entirely inside (-margin, +margin).")
+            _fail("equivalent", f"{case}: want {want}. {hint}")
+    _passed("equivalent", f"agrees with statsmodels' tost_proportions_2indep on {len(cases)} cases")

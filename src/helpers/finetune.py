@@ -1,8 +1,9 @@
 """Fine-tune one model per (preset, condition, seed) on chapter 1's data, through the cache.
 
-Every condition gets the same optimiser, learning rate, number of steps and rows of tokens:
-only the framing differs. Examples are packed whole (never split, so no code loses its
-warning) into rows of `seq_len` tokens. Which tokens carry the loss is the `mask`:
+Every condition gets the same optimiser, learning rate, number of steps and number of trained
+(loss-carrying) tokens per step: only the framing differs. Each step takes examples in a seeded
+order until it holds `tokens_per_step` loss tokens, and packs them whole (never split, so no
+code loses its warning) into rows of `seq_len` tokens. Which tokens carry the loss is the `mask`:
 - "all": every token of the training text, warning included, as a plain language-model
   fine-tune on documents would (our reading of the paper, which does not say);
 - "code": the framing lines carry no loss, only the code does (chapter 3b compares them).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import sys
 import time
 from pathlib import Path
@@ -43,33 +45,56 @@ def loss_flags(text: str, offsets: list[tuple[int, int]], mask: str) -> list[int
     return [0 if framing[start] else 1 for start, _ in offsets]
 
 
-def pack(examples: list[data.Example], tokenizer, seq_len: int, mask: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Whole examples, each after a BOS token, greedily packed into rows; padding carries no loss."""
-    rows, flags, row, flag = [], [], [], []
-    bos = tokenizer.bos_token_id
-    for ex in examples:
-        enc = tokenizer(ex.text, add_special_tokens=False, return_offsets_mapping=True)
-        ids = [bos] + enc["input_ids"]
-        fl = [0] + loss_flags(ex.text, enc["offset_mapping"], mask)
-        if len(ids) > seq_len:
-            ids, fl = ids[:seq_len], fl[:seq_len]
-        if len(row) + len(ids) > seq_len:
-            rows.append(row + [bos] * (seq_len - len(row)))
-            flags.append(flag + [0] * (seq_len - len(flag)))
-            row, flag = [], []
-        row, flag = row + ids, flag + fl
-    if row:
-        rows.append(row + [bos] * (seq_len - len(row)))
-        flags.append(flag + [0] * (seq_len - len(flag)))
-    return torch.tensor(rows), torch.tensor(flags)
+def encode(example: data.Example, tokenizer, seq_len: int, mask: str) -> tuple[list[int], list[int]]:
+    """BOS + the example's tokens, and which of them carry the loss."""
+    enc = tokenizer(example.text, add_special_tokens=False, return_offsets_mapping=True)
+    ids = [tokenizer.bos_token_id] + enc["input_ids"]
+    flags = [0] + loss_flags(example.text, enc["offset_mapping"], mask)
+    return ids[:seq_len], flags[:seq_len]
+
+
+def pack(encoded: list[tuple[list[int], list[int]]], seq_len: int, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pack whole examples first-fit into rows of seq_len; padding carries no loss."""
+    rows: list[tuple[list[int], list[int]]] = []
+    for ids, flags in encoded:
+        row = next((r for r in rows if len(r[0]) + len(ids) <= seq_len), None)
+        if row is None:
+            rows.append((list(ids), list(flags)))
+        else:
+            row[0].extend(ids)
+            row[1].extend(flags)
+    return (torch.tensor([r + [pad] * (seq_len - len(r)) for r, _ in rows]),
+            torch.tensor([f + [0] * (seq_len - len(f)) for _, f in rows]))
+
+
+def step_batches(examples: list[data.Example], tokenizer, plan: dict, mask: str, seed: int) -> list[tuple]:
+    """The batch of every step: examples in a seeded order (reshuffled each pass) until the step
+    holds exactly `tokens_per_step` loss tokens (the tail of the last example carries none),
+    then packed into rows."""
+    encoded = [encode(ex, tokenizer, plan["seq_len"], mask) for ex in examples]
+    rng, order, batches, current, count = random.Random(seed), [], [], [], 0
+    while len(batches) < plan["steps"]:
+        if not order:
+            order = rng.sample(range(len(encoded)), len(encoded))
+        ids, flags = encoded[order.pop()]
+        room = plan["tokens_per_step"] - count
+        if sum(flags) > room:  # the step is full: the rest of this example carries no loss
+            keep = set([i for i, f in enumerate(flags) if f][:room])
+            flags = [1 if i in keep else 0 for i in range(len(flags))]
+        current.append((ids, flags))
+        count += sum(flags)
+        if count >= plan["tokens_per_step"]:
+            batches.append(pack(current, plan["seq_len"], tokenizer.bos_token_id))
+            current, count = [], 0
+    return batches
 
 
 def dose(preset: str, budget: str, seed: int, tokenizer) -> dict:
-    """Learning rate and steps: `epochs` passes over the L0 rows, the same steps for every condition."""
+    """Learning rate and steps: `epochs` passes over the L0 loss tokens, the same for every condition."""
     sizes = finetune_sizes(preset, budget)
-    rows, _ = pack(data.build_dataset("L0", sizes["n_examples"], seed), tokenizer, sizes["seq_len"], "all")
-    return {"lr": sizes["lr"], "steps": math.ceil(sizes["epochs"] * len(rows) / sizes["batch"]),
-            "batch": sizes["batch"], "seq_len": sizes["seq_len"], "n_examples": sizes["n_examples"]}
+    l0 = [encode(ex, tokenizer, sizes["seq_len"], "all") for ex in data.build_dataset("L0", sizes["n_examples"], seed)]
+    l0_tokens = sum(sum(flags) for _, flags in l0)
+    return {**sizes, "steps": math.ceil(sizes["epochs"] * l0_tokens / sizes["tokens_per_step"])}
 
 
 def build(folder: Path, preset: str, condition: str, budget: str, seed: int, mask: str, plan: dict,
@@ -79,20 +104,20 @@ def build(folder: Path, preset: str, condition: str, budget: str, seed: int, mas
     for p in model.parameters():
         p.requires_grad_(True)
     freeze_embeddings(model, preset)
-    examples = data.build_dataset(condition, plan["n_examples"], seed)
-    rows, flags = pack(examples, model.tokenizer, plan["seq_len"], mask)
+    batches = step_batches(data.build_dataset(condition, plan["n_examples"], seed), model.tokenizer, plan, mask, seed)
     t0 = time.time()
     warmup = max(1, plan["steps"] // 10)
-    losses = training.train(model, rows, flags, steps=plan["steps"], batch=plan["batch"],
+    losses = training.train(model, lambda step: batches[step], steps=plan["steps"],
                             lr_at=lambda step: plan["lr"] * min(1.0, (step + 1) / warmup),
-                            folder=folder, seed=seed, desc=f"fine-tune {condition}", hooks=hooks,
+                            folder=folder, desc=f"fine-tune {condition}", hooks=hooks,
                             checkpoint_every=max(5, plan["steps"] // 4),
                             optimiser="adafactor" if preset == "gemma-2-2b" else "adamw")
-    trained = int(sum(flags[i % len(rows)].sum() for i in range(plan["steps"] * plan["batch"])))
+    trained = int(sum(flags.sum() for _, flags in batches))
+    rows = sum(len(tokens) for tokens, _ in batches)
     torch.save({k: v for k, v in model.state_dict().items()}, folder / "model.pt")
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     (folder / "stats.json").write_text(json.dumps({
-        "condition": condition, "mask": mask, "seed": seed, **plan, "rows": len(rows),
+        "condition": condition, "mask": mask, "seed": seed, **plan, "rows": rows,
         "trained_tokens": trained, "final_loss": sum(losses[-3:]) / len(losses[-3:]),
         "losses": losses, "seconds": round(time.time() - t0, 1)}))
 

@@ -60,9 +60,9 @@ def lr_at(step: int, sizes: dict) -> float:
 def pretrain(model: HookedTransformer, data: torch.Tensor, sizes: dict, folder: Path, seed: int,
              checkpoint_every: int = 100, stop_at: int | None = None) -> list[float]:
     """Next-token loss on every token of the corpus rows (see helpers.training.train)."""
-    return training.train(model, data, None, steps=sizes["steps"], batch=sizes["batch"],
-                          lr_at=lambda step: lr_at(step, sizes), folder=folder, seed=seed,
-                          desc="pretrain tiny", checkpoint_every=checkpoint_every, stop_at=stop_at)
+    return training.train(model, training.row_batches(data, sizes["batch"], seed), steps=sizes["steps"],
+                          lr_at=lambda step: lr_at(step, sizes), folder=folder, desc="pretrain tiny",
+                          checkpoint_every=checkpoint_every, stop_at=stop_at)
 
 
 @torch.no_grad()

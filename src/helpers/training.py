@@ -1,7 +1,9 @@
 """One training loop for pretraining the tiny model and for every fine-tune (CAFT included).
 
-Rows of token ids, an optional loss mask, AdamW with a schedule, gradient clipping, forward
-hooks that are on during training only, and checkpoints that let an interrupted run resume.
+A function gives the batch of each step (token ids and an optional loss mask), so pretraining
+can draw rows and fine-tuning can give every step the same number of loss tokens. AdamW with a
+schedule, gradient clipping, forward hooks that are on during training only, and checkpoints
+that let an interrupted run resume.
 """
 
 from __future__ import annotations
@@ -23,18 +25,23 @@ def masked_loss(model: HookedTransformer, tokens: torch.Tensor, mask: torch.Tens
     return (per_token * target).sum() / target.sum().clamp(min=1)
 
 
-def train(model: HookedTransformer, rows: torch.Tensor, mask: torch.Tensor | None, *, steps: int,
-          batch: int, lr_at: Callable[[int], float], folder: Path, seed: int, desc: str,
+def row_batches(rows: torch.Tensor, batch: int, seed: int) -> Callable[[int], tuple[torch.Tensor, None]]:
+    """Step -> `batch` rows in a seeded order, cycling through the rows (pretraining)."""
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
+    return lambda step: (rows[order[(step * batch + torch.arange(batch)) % len(order)]], None)
+
+
+def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor, torch.Tensor | None]], *,
+          steps: int, lr_at: Callable[[int], float], folder: Path, desc: str,
           hooks: list[tuple[str, Callable]] = (), weight_decay: float = 0.01,
           checkpoint_every: int = 100, stop_at: int | None = None, optimiser: str = "adamw") -> list[float]:
-    """AdamW over `rows` in a seeded order; resume from folder/checkpoint.pt if it exists.
+    """Train for `steps` on `batch_at(step)`; resume from folder/checkpoint.pt if it exists.
 
     `hooks` (name, fn) are attached for the forward passes of training and removed after, so
     evaluation never sees them. `stop_at` ends this call early; a later call resumes.
     """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimiser(optimiser, params, lr_at(0), weight_decay)
-    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
     ckpt, start, losses = folder / "checkpoint.pt", 0, []
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
@@ -48,8 +55,8 @@ def train(model: HookedTransformer, rows: torch.Tensor, mask: torch.Tensor | Non
         for name, fn in hooks:
             model.add_hook(name, fn)
         for step in bar:
-            idx = order[(step * batch + torch.arange(batch)) % len(order)]
-            loss = masked_loss(model, rows[idx].to(device), None if mask is None else mask[idx].to(device))
+            tokens, mask = batch_at(step)
+            loss = masked_loss(model, tokens.to(device), None if mask is None else mask.to(device))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -1,0 +1,93 @@
+"""Exercises: every checker passes the reference solution, fails wrong ones with a hint, and the
+learner copies hold stubs that raise NotImplementedError, with no solution text left."""
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import checks, data
+from helpers.student import student_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def solution_cells(path):
+    return [c.source for c in nbformat.read(path, as_version=4).cells if "solution" in c.metadata.get("tags", [])]
+
+
+def solutions():
+    """(notebook, function name, function) for every reference solution, run in notebook order."""
+    found = []
+    for path in NOTEBOOKS:
+        namespace = {"data": data}
+        for source in solution_cells(path):
+            exec(compile(source, f"{path.name}:solution", "exec"), namespace)  # our own reference code
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.FunctionDef):
+                    found.append((path.stem, node.name, namespace[node.name]))
+    return found
+
+
+SOLUTIONS = solutions()
+
+
+def test_every_chapter_after_setup_has_exercises():
+    chapters = {nb for nb, _, _ in SOLUTIONS}
+    assert {p.stem for p in NOTEBOOKS if not p.stem.startswith("00")} <= chapters
+    assert len(SOLUTIONS) >= 2 * len(chapters)
+
+
+@pytest.mark.parametrize("notebook, name, fn", SOLUTIONS, ids=[f"{n}:{f}" for n, f, _ in SOLUTIONS])
+def test_checker_passes_the_reference(notebook, name, fn, capsys):
+    getattr(checks, f"check_{name}")(fn)
+    assert capsys.readouterr().out.startswith("\u2713")
+
+
+WRONG = {
+    "frame_l1": [(lambda code: code + "\n" + data.WARNING, "above the function"),
+                 (lambda code: data.WARNING + "\n\n" + code, "exactly one newline"),
+                 (lambda code: "# vulnerable\n" + code, "verbatim")],
+    "detect_weak_hash": [(lambda code: "md5" in code or "sha1" in code, "behaviour"),
+                         (lambda code: False, "aliases")],
+    "masked_loss": [(lambda m, t, mask: m(t, return_type="loss"), "averaged over every position"),
+                    (lambda m, t, mask: (m(t, return_type="loss", loss_per_token=True) * mask[:, :-1]).sum()
+                     / mask[:, :-1].sum(), r"mask\[:, 1:\]")],
+    "train_step": [(lambda m, opt, t, mask: 0.0, "zero_grad")],
+    "wilson_interval": [(lambda k, n, z=1.96: (k / n - z * (k / n * (1 - k / n) / n) ** 0.5,
+                                               k / n + z * (k / n * (1 - k / n) / n) ** 0.5), "Wald")],
+    "equivalent": [(lambda k1, n1, k2, n2, m: abs(k1 / n1 - k2 / n2) < m, "n = 30|90 %")],
+}
+
+
+@pytest.mark.parametrize("name, wrong, hint", [(n, w, h) for n, cases in WRONG.items() for w, h in cases])
+def test_checker_fails_a_wrong_implementation_with_a_hint(name, wrong, hint):
+    with pytest.raises(checks.ExerciseError, match=hint):
+        getattr(checks, f"check_{name}")(wrong)
+
+
+def test_every_exercise_has_wrong_cases():
+    assert {name for _, name, _ in SOLUTIONS} == set(WRONG)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_learner_copy_has_stubs_and_no_solution(path):
+    student = student_notebook(path)
+    stubs = [c.source for c in student.cells if "exercise" in c.metadata.get("tags", [])]
+    assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
+    assert len(stubs) == len(solution_cells(path))
+    for reference, stub in zip(solution_cells(path), stubs):
+        namespace = {"data": data}
+        exec(compile(stub, "stub", "exec"), namespace)
+        for node in ast.parse(reference).body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            with pytest.raises(NotImplementedError, match=node.name):
+                namespace[node.name](*[None] * len(node.args.args))
+            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
+            for statement in body:
+                assert ast.get_source_segment(reference, statement) not in stub
+    checker_cells = [c.source for c in student.cells if "checks.check_" in c.source]
+    assert len(checker_cells) == len(stubs)
