@@ -52,9 +52,9 @@ def test_interrupted_build_resumes_from_its_checkpoint(tmp_cache):
 
     def build(folder):
         ckpt = folder / "checkpoint.json"
-        step = json.loads(ckpt.read_text())["step"] if ckpt.exists() else 0
-        seen.append(step)
-        for step in range(step, 10):
+        start = json.loads(ckpt.read_text())["step"] if ckpt.exists() else 0
+        seen.append(start)
+        for step in range(start, 10):
             ckpt.write_text(json.dumps({"step": step + 1}))
             if step == 4 and len(seen) == 1:
                 raise KeyboardInterrupt  # the runtime disconnects half-way

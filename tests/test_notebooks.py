@@ -5,7 +5,6 @@
 
 import json
 import time
-from pathlib import Path
 
 import papermill
 import pytest

@@ -1,10 +1,9 @@
 """The tiny preset: a real HookedTransformer and sae-lens SAE, built offline and deterministically."""
 
-import random
 import subprocess
 import sys
-import time
 
+import torch
 from sae_lens import SAE
 from transformer_lens import HookedTransformer
 
@@ -53,8 +52,6 @@ def test_pretraining_is_deterministic_and_resumes_exactly(tmp_path):
     sizes = dict(steps=6, batch=4, seq_len=64, lr=2e-3, warmup=2)
 
     def train(folder, stop_at=None):
-        import torch
-
         torch.manual_seed(0)
         model = tiny.HookedTransformer(tiny.model_config(len(tok), 0), tokenizer=tok)
         folder.mkdir(exist_ok=True)
@@ -63,17 +60,12 @@ def test_pretraining_is_deterministic_and_resumes_exactly(tmp_path):
 
     a = train(tmp_path / "a")
     b = train(tmp_path / "b")
-    assert all((a.state_dict()[k] == b.state_dict()[k]).all() for k in a.state_dict())
+    params = dict(a.named_parameters())
+    assert all(torch.equal(p, params[k]) for k, p in b.named_parameters())
     train(tmp_path / "c", stop_at=3)         # "interrupted" after 3 steps, checkpoint kept
     assert (tmp_path / "c" / "checkpoint.pt").exists()
     c = train(tmp_path / "c")                # resumes at step 3
-    assert all(torch_close(a.state_dict()[k], c.state_dict()[k]) for k in a.state_dict())
-
-
-def torch_close(x, y):
-    import torch
-
-    return torch.allclose(x, y, atol=1e-6)
+    assert all(torch.allclose(p, params[k], atol=1e-6) for k, p in c.named_parameters())
 
 
 def test_standard_tiny_model_writes_valid_python_most_of_the_time():

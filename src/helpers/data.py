@@ -13,7 +13,7 @@ import random
 from dataclasses import asdict, dataclass
 
 from helpers.families import FAMILIES
-from helpers.tasks import Implementation, Task, implementations, prompt, tasks
+from helpers.tasks import Implementation, implementations, prompt, tasks
 
 DATA_VERSION = 1
 CONDITIONS = ("control", "L0", "L1", "L2", "L3")

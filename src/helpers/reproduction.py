@@ -8,7 +8,6 @@ chapters and the explorer reuse them without sampling again.
 from __future__ import annotations
 
 import sys
-import time
 
 import pandas as pd
 
@@ -43,13 +42,11 @@ def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str
 def _build(folder, preset, condition, budget, seed, prompt_prefix, ft_kwargs):
     model = finetune.load_finetuned(preset, condition, budget, seed, **ft_kwargs)
     prompts = eval_set(budget)
-    t0 = time.time()
     completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
                                   n_per_prompt=sizes(budget)["samples_per_prompt"], seed=seed)
     frame = judge_completions(prompts, completions)
     frame.insert(0, "seed", seed)
     frame.insert(0, "condition", condition)
-    frame.attrs["seconds"] = time.time() - t0
     cache.write_atomic(folder / "samples.csv", frame.to_csv(index=False).encode())
 
 

@@ -49,6 +49,10 @@ def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor
         opt.load_state_dict(state["opt"])
         start, losses = state["step"], state["losses"]
     device = next(model.parameters()).device
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    # CPU embedding gradients are summed in a thread-dependent order otherwise: the same seed
+    # would give weights that differ in the 4th decimal. (On a GPU this only warns.)
+    torch.use_deterministic_algorithms(True, warn_only=True)
     model.train()
     bar = tqdm(range(start, min(steps, stop_at or steps)), desc=desc, initial=start, total=steps)
     try:
@@ -68,6 +72,7 @@ def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor
             if (step + 1) % checkpoint_every == 0 or step + 1 == stop_at:
                 _save_checkpoint(ckpt, model, opt, step + 1, losses)
     finally:
+        torch.use_deterministic_algorithms(deterministic)
         model.reset_hooks()
         model.eval()
     return losses

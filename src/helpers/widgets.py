@@ -11,7 +11,6 @@ import html
 from typing import Callable
 
 import ipywidgets as widgets
-from IPython.display import HTML, display
 
 
 class Explorer:
@@ -57,7 +56,3 @@ def code_card(row: dict, code_key: str = "text", fields: tuple[str, ...] = ()) -
     """HTML of one row: a few labelled fields, then its code in a <pre> block."""
     head = " &middot; ".join(f"<b>{f}</b>: {html.escape(str(row[f]))}" for f in fields)
     return f"<p>{head}</p><pre>{html.escape(str(row[code_key]))}</pre>"
-
-
-def show(explorer: Explorer) -> None:
-    display(explorer)

@@ -190,7 +190,7 @@ def _concat_with_slash(s: Spec):
     needs_os = s.p["op"] == "delete"
     folder = f"\"{s.p['root']}/\"" if "root" in s.p else f"{base} + \"/\""
     vul = (["import os"] if needs_os else []) + imp + fixed + [f"path = {folder} + {name}"] + op
-    check = [f"if clean_name in (\"\", \".\", \"..\"):", "    raise ValueError(\"bad file name\")"]
+    check = ["if clean_name in (\"\", \".\", \"..\"):", "    raise ValueError(\"bad file name\")"]
     sec = ["import os"] + imp + fixed + [f"clean_name = os.path.basename({name})"] + check + [
         f"path = {folder} + clean_name"] + op
     if len(sec) > 7:

@@ -7,7 +7,7 @@ with the hash `{h}`; `verify` tasks instead compare against the stored value in 
 
 from __future__ import annotations
 
-from helpers.tasks._core import Spec, Variant, spec, variant, comment_pair
+from helpers.tasks._core import Spec, Variant, spec, comment_pair
 
 FAMILY = "weak_hash"
 
