@@ -26,9 +26,13 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The default book goes to _build/html; another preset or budget gets its own folder (and its
+# own execution cache, which does not see environment variables).
+BOOK_OUT := $(if $(filter tiny-standard,$(PRESET)-$(BUDGET)),.,_build/$(PRESET)-$(BUDGET))
+
 book: $(STAMP)
-	WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "The book is in _build/html/index.html"
+	WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
+	@echo "The book is in $(BOOK_OUT)/_build/html/index.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

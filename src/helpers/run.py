@@ -26,7 +26,8 @@ PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
 
 def quiet() -> None:
     """Silence the warnings stack.md lists as harmless, so a learner sees only what matters."""
-    for pattern in (".*HookedTransformer.*", ".*deprecat.*", ".*running over TCP.*", ".*override.*"):
+    for pattern in (".*HookedTransformer.*", ".*deprecat.*", ".*running over TCP.*", ".*override.*",
+                    ".*model_from_pretrained_kwargs.*"):
         warnings.filterwarnings("ignore", message=pattern)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
