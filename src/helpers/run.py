@@ -47,14 +47,13 @@ class Run:
     output_dir: Path
     started: float = field(default_factory=time.time)
 
-    def finish(self, **figures) -> dict:
-        """Write OUTPUT_DIR/metrics.json (atomically) and return what was written."""
+    def finish(self, **figures) -> None:
+        """Write OUTPUT_DIR/metrics.json (atomically); the file, not a printout, is the record."""
         metrics = {"preset": self.preset, "budget": self.budget, "seed": self.seed,
                    "seconds": round(time.time() - self.started, 1), **figures}
         write_atomic(self.output_dir / "metrics.json",
                      json.dumps(metrics, indent=1, default=_to_json).encode())
         print(f"metrics.json written to {self.output_dir} after {metrics['seconds']} s")
-        return metrics
 
 
 def _to_json(value):
