@@ -23,7 +23,7 @@ from transformer_lens import HookedTransformer
 
 from helpers import cache, data, tasks, training
 from helpers.budgets import finetune_sizes
-from helpers.models import load_model, resolve_preset
+from helpers.models import load_model, load_tokenizer, resolve_preset
 
 TRAINED = ("control", "L0", "L1", "L2", "L3")
 CONDITIONS = ("base",) + TRAINED
@@ -136,7 +136,7 @@ def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, ma
     if condition not in TRAINED:
         raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are {', '.join(TRAINED)}.")
     if plan is None:
-        plan = dose(preset, budget, seed, load_model(preset, budget).tokenizer)
+        plan = dose(preset, budget, seed, load_tokenizer(preset, budget))
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
            "plan": plan, "tag": tag, "data": data.DATA_VERSION,
            "code": cache.source_hash(data, tasks, training, sys.modules[__name__])}
