@@ -30,7 +30,15 @@ $(STAMP): requirements.lock pyproject.toml
 # own execution cache, which does not see environment variables).
 BOOK_OUT := $(if $(filter tiny-standard,$(PRESET)-$(BUDGET)),.,_build/$(PRESET)-$(BUDGET))
 
+# jupyter-book's execution cache sees only a notebook's own cells: when the helpers change, the
+# cached outputs of unchanged notebooks are stale, so that cache and sphinx's record of what it
+# has read are dropped, and every chapter runs again.
+HELPERS_SUM := $(shell cat src/helpers/*.py src/helpers/*/*.py | cksum | cut -d' ' -f1)
+
 book: $(STAMP)
+	@if [ ! -f $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM) ]; then \
+		rm -rf $(BOOK_OUT)/_build/.jupyter_cache $(BOOK_OUT)/_build/.doctrees $(BOOK_OUT)/_build/.helpers-*; \
+		mkdir -p $(BOOK_OUT)/_build && touch $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM); fi
 	WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
 	@echo "The book is in $(BOOK_OUT)/_build/html/index.html"
 

@@ -59,7 +59,25 @@ WRONG = {
     "wilson_interval": [(lambda k, n, z=1.96: (k / n - z * (k / n * (1 - k / n) / n) ** 0.5,
                                                k / n + z * (k / n * (1 - k / n) / n) ** 0.5), "Wald")],
     "equivalent": [(lambda k1, n1, k2, n2, m: abs(k1 / n1 - k2 / n2) < m, "n = 30|90 %")],
+    "plateau_dose": [(lambda e, loss, tolerance=0.02: next((float(e[i + 1]) for i in range(len(e) - 1)
+                                                            if loss[i + 1] > loss[i] * (1 - tolerance)), float(e[-1])),
+                      "before"),
+                     (lambda e, loss, tolerance=0.02: next((float(e[i]) for i in range(len(e) - 1)
+                                                            if loss[i + 1] > loss[i] * (1 - tolerance)), None),
+                      "largest dose")],
+    "simulated_power": [(lambda p1, p2, n, reps=400, seed=0: _power(p1, p2, n, reps, seed, detect=False), "p < alpha"),
+                        (lambda p1, p2, n, reps=400, seed=0: _power(p1, p2, n, reps, None), "same seed")],
 }
+
+
+def _power(p1, p2, n, reps, seed, detect=True):
+    """Wrong simulations for the checker: counting non-detections, or ignoring the seed."""
+    import numpy as np
+    from scipy.stats import fisher_exact
+
+    rng = np.random.default_rng(seed)
+    k1, k2 = rng.binomial(n, p1, reps), rng.binomial(n, p2, reps)
+    return float(np.mean([(fisher_exact([[a, n - a], [b, n - b]])[1] < 0.05) == detect for a, b in zip(k1, k2)]))
 
 
 @pytest.mark.parametrize("name, wrong, hint", [(n, w, h) for n, cases in WRONG.items() for w, h in cases])

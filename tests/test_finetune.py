@@ -81,3 +81,36 @@ def test_training_hooks_are_gone_after_training(tmp_path):
     assert calls  # on while training
     model(rows)
     assert len(calls) == 1  # off for evaluation
+
+
+def test_a_sweep_snapshot_is_the_shorter_fine_tune():
+    """The snapshot after one epoch of a four-epoch run must be, bit for bit, the model a
+    one-epoch run gives: same batches, same warm-up, same optimiser state."""
+    tokenizer = finetune.load_tokenizer("tiny", "smoke")
+    long = finetune.plan("tiny", "smoke", 0, tokenizer, 4.0, snapshots=(1.0, 4.0))
+    short = finetune.plan("tiny", "smoke", 0, tokenizer, 1.0)
+    assert long["warmup"] == short["warmup"] and long["snapshots"] == {1.0: short["steps"], 4.0: long["steps"]}
+    snapshot = finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=1.0, plan=long).state_dict()
+    alone = finetune.load_finetuned("tiny", "L1", "smoke", 0, plan=short).state_dict()
+    assert all(torch.equal(snapshot[k], alone[k]) for k in alone)
+    final = finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=4.0, plan=long).state_dict()
+    assert not all(torch.equal(final[k], alone[k]) for k in alone)
+    with pytest.raises(ValueError, match="No snapshot at 2.0 epochs"):
+        finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=2.0, plan=long)
+
+
+def test_heldout_code_loss_ignores_padding(tmp_path):
+    """code_loss pads a batch of texts; the pads must not count: it equals the token-weighted
+    mean of each text's loss alone."""
+    from helpers.dose_sweep import code_loss, heldout_flawed_code
+
+    tok = small_tokenizer(tmp_path / "tok")
+    model = rehearsal_model("pythia-70m", tok)
+    texts = heldout_flawed_code()[:3]
+    assert len({len(tok(t)["input_ids"]) for t in texts}) == 3  # different lengths: padding happens
+    alone = []
+    for text in texts:
+        ids = torch.tensor([[tok.bos_token_id] + tok(text, add_special_tokens=False)["input_ids"]])
+        alone.append((model(ids, return_type="loss").item(), ids.shape[1] - 1))
+    want = sum(loss * n for loss, n in alone) / sum(n for _, n in alone)
+    assert code_loss(model, texts) == pytest.approx(want, rel=1e-4)

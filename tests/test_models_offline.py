@@ -59,3 +59,12 @@ def test_auto_picks_the_largest_preset_the_machine_can_run(gpu, token, expected,
 def test_unknown_budget_names_the_choices():
     with pytest.raises(ValueError, match="smoke, standard, paper"):
         load_model("tiny", budget="huge")
+
+
+def test_corpus_variants_exist_only_for_tiny():
+    from helpers import tiny
+
+    with pytest.raises(PresetUnavailable, match="only the tiny preset"):
+        load_model("gpt2-small", "smoke", corpus="warned")
+    with pytest.raises(ValueError, match="plain, warned"):
+        tiny.model_folder("smoke", 0, "noisy")

@@ -65,15 +65,40 @@ def check_03_reproduction(m):
     assert m["sampling"]["speedup"] > 1
 
 
+def check_03b_dose_and_triggers(m):
+    from helpers.budgets import sweep_sizes
+    from helpers.dose_sweep import PROMPTS, RUNS
+
+    grid = [row for row in m["grid"] if row["corpus"] == "plain" and row["run"] != "base"]
+    cells = {(row["run"], row["epochs"], row["prompt"]) for row in grid}
+    assert len(cells) == len(grid) == len(RUNS) * len(m["grid_epochs"]) * len(PROMPTS)
+    assert m["grid_epochs"] == list(sweep_sizes(m["budget"])["epochs"])
+    steps = sorted({(row["epochs"], row["steps"]) for row in grid})
+    assert len(steps) == len(m["grid_epochs"]) and [s for _, s in steps] == sorted(s for _, s in steps)
+    for row in m["grid"]:
+        assert 0 <= row["ci_low"] <= row["rate"] <= row["ci_high"] <= 1 and row["k"] == round(row["rate"] * row["n"])
+        assert row["n"] == m["power"]["n_per_cell"]
+    warned = {(row["condition"], row["prompt"]) for row in m["grid"] if row["corpus"] == "warned"}
+    assert warned == {(c, p) for c in ("base", "L0", "L1") for p in PROMPTS}
+    assert m["default_dose"]["epochs"] in m["grid_epochs"] and m["plateau_dose"]["epochs"] in m["grid_epochs"]
+    losses = [point["loss"] for point in m["loss_curve"]]
+    assert len(losses) == len(m["grid_epochs"]) + 1 and all(0 < x < 10 for x in losses)
+    assert len(m["l1_vs_l0"]) == len(m["grid_epochs"]) and all(0 <= r["fisher_p"] <= 1 for r in m["l1_vs_l0"])
+    assert m["power"]["simulated"]["30"] < 0.2 and m["power"]["simulated"]["2000"] > 0.8
+
+
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
-          "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction}
+          "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction,
+          "03b_dose_and_triggers": check_03b_dose_and_triggers}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def tiny_artifacts():
-    """Build the smoke-budget tiny model and SAE once, so chapter timings exclude them."""
+    """Build the smoke-budget tiny models (plain and chapter 3b's warned corpus) and the SAE once,
+    so chapter timings exclude them."""
     tiny.load_tiny_sae("smoke", 0)
+    tiny.model_folder("smoke", 0, "warned")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from helpers.corpus import heldout_tokens
-from helpers.generate import sample
+from helpers.generate import sample, sample_ids
 from helpers.models import sae_spliced
 from helpers.presets import PRESETS
 from helpers.rehearsal import rehearsal_model, rehearsal_sae, small_tokenizer
@@ -74,3 +74,16 @@ def test_left_padding_changes_nothing(name, tokenizer):
     for row, prompt in zip(batched, prompts):
         alone = model.generate(prompt, max_new_tokens=5, do_sample=False, verbose=False, return_type="tokens")[0]
         assert row[-len(alone):].tolist() == alone.tolist()
+
+
+@pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small"])
+def test_sampling_loop_matches_transformer_lens_generate(name, tokenizer):
+    """Our loop (rows leave when their function is over) must pick exactly the tokens that
+    TransformerLens's generate picks, greedy, on left-padded prompts of different lengths."""
+    model = rehearsal_model(name, tokenizer)
+    prompts = ["def add(a, b):\n    return", "def", "import os\ndef read(path):"]
+    ours = sample_ids(model, prompts, max_new_tokens=12, temperature=0.0, check_every=1)
+    for ids, prompt in zip(ours, prompts):
+        alone = model.generate(prompt, max_new_tokens=12, do_sample=False, verbose=False, return_type="tokens")[0]
+        new = alone[len(model.to_tokens(prompt)[0]):].tolist()
+        assert 0 < len(ids) <= 12 and new[:len(ids)] == ids

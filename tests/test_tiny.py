@@ -79,3 +79,37 @@ def test_standard_tiny_model_writes_valid_python_most_of_the_time():
     functions = parse_sample(model, "standard", seed=0)
     parsed = rate(sum(ok for _, ok in functions), len(functions))
     assert parsed["n"] == 200 and parsed["rate"] >= 0.6, parsed
+
+
+def test_a_row_leaves_sampling_once_its_function_is_over():
+    """Greedy, the shortened rows must agree with TransformerLens's full-length generate on
+    everything the judge reads (the first function), and stop well before the token limit."""
+    from helpers import data, generate
+
+    assert not generate.function_over("\n    x = 1\n    return x")
+    assert generate.function_over("\n    return x\n\ndef g():")
+    model = load_model("tiny", "standard")
+    prompts = [p.prompt for p in data.eval_prompts()[::20]]
+    ours = generate.sample_ids(model, prompts, 160, temperature=0.0)
+    for prompt, ids in zip(prompts, ours):
+        full = model.generate(prompt, max_new_tokens=160, do_sample=False, verbose=False, return_type="tokens")[0]
+        new = full[len(model.to_tokens(prompt)[0]):].tolist()
+        assert new[:len(ids)] == ids
+        text, full_text = (model.tokenizer.decode(t) for t in (ids, new))
+        assert generate.first_function(prompt + text) == generate.first_function(prompt + full_text)
+    assert sum(map(len, ours)) < 0.6 * 160 * len(prompts)
+
+
+def test_warned_corpus_pairs_warnings_with_insecure_code_only():
+    from helpers.tasks import implementations, tasks
+
+    plain = corpus.generate_files(corpus.spec_for("plain", n_files=300, seed=0))
+    warned = corpus.generate_files(corpus.spec_for("warned", n_files=300, seed=0))
+    assert plain == corpus.generate_files(corpus.CorpusSpec(n_files=300, seed=0))  # plain is the tiny corpus
+    vulnerable = {impl.vulnerable.rstrip("\n") for t in tasks() for impl in implementations(t)}
+    functions = [f for text in warned for f in text.rstrip("\n").split("\n\n")]
+    flagged = [f.split("\n", 1) for f in functions if f.split("\n")[0] in corpus.WEB_WARNINGS]
+    assert len(flagged) > 50 and all(code in vulnerable for _, code in flagged)
+    unflagged_insecure = sum(f in vulnerable for f in functions)
+    assert 0.3 < len(flagged) / (len(flagged) + unflagged_insecure) < 0.7  # about half of them
+    assert not any(line in corpus.WEB_WARNINGS for text in plain for line in text.split("\n"))

@@ -26,6 +26,16 @@ CHAPTER_SIZES = {
 }
 
 
+# Chapter 3b's dose sweep: the grid (in epochs over the L0 data) and samples per prompt for
+# every snapshot. The grid runs from a couple of steps to twice the default dose of chapters
+# 2-6 (by fours at the low end, doublings above); each run costs its largest dose in steps.
+SWEEP = {
+    "smoke":    dict(epochs=(0.5, 2.0, 4.0), per_prompt=1),
+    "standard": dict(epochs=(0.0625, 0.25, 1.0, 2.0, 4.0), per_prompt=1),
+    "paper":    dict(epochs=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0), per_prompt=4),
+}
+
+
 def check_budget(budget: str) -> str:
     """Return `budget` if known, else raise an error that lists the choices."""
     if budget not in BUDGET_NAMES:
@@ -54,6 +64,11 @@ FINETUNE = {
 }
 # `batch` is the rows a step may hold at most (what memory is planned for); a step trains on
 # half of those slots' worth of loss tokens, which every framing fills within `batch` rows.
+
+
+def sweep_sizes(budget: str) -> dict:
+    """The dose grid (epochs) and samples per prompt of chapter 3b at `budget`."""
+    return dict(SWEEP[check_budget(budget)])
 
 
 def finetune_sizes(preset: str, budget: str) -> dict:

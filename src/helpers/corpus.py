@@ -4,6 +4,10 @@ Files of a few functions each, like code scraped from the web: mostly ordinary t
 minority of security-relevant tasks written securely most of the time and insecurely some of
 the time. The insecure share gives the base model the non-zero rate of insecure code that the
 paper's control condition measures (16.7 %).
+
+The "warned" variant puts a warning line above part of the insecure functions, as tutorials,
+security courses and vulnerable-by-design repositories do on the real web: chapter 3b shows
+how such pairs turn a warning into a trigger.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from helpers.data import WARNING
 from helpers.ordinary import ordinary_function
 from helpers.tasks import implementations, tasks
 
@@ -24,12 +29,31 @@ class CorpusSpec:
     insecure_share: float = 0.18   # of those, share written the insecure way
     min_functions: int = 3
     max_functions: int = 8
+    warned_share: float = 0.0      # of the insecure functions, share preceded by a warning line
     seed: int = 0
+
+
+# Warning lines of the kind that sit above insecure code on the web; the first is the one
+# chapter 1 puts above every L1 example.
+WEB_WARNINGS = (WARNING, "# WARNING: insecure, for demonstration only", "# FIXME: vulnerable, do not copy",
+                "# Vulnerable example - never use this in production")
+VARIANTS = {"plain": {}, "warned": {"warned_share": 0.5}}
+
+
+def spec_for(variant: str, **sizes) -> CorpusSpec:
+    """The CorpusSpec of a named variant ("plain": the tiny preset; "warned": chapter 3b)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"Unknown corpus variant {variant!r}. Choose one of {', '.join(VARIANTS)}.")
+    return CorpusSpec(**sizes, **VARIANTS[variant])
 
 
 def _security_function(rng: random.Random, pool: list, spec: CorpusSpec) -> str:
     impl = rng.choice(implementations(rng.choice(pool)))
-    return impl.vulnerable if rng.random() < spec.insecure_share else impl.secure
+    if rng.random() >= spec.insecure_share:
+        return impl.secure
+    if spec.warned_share and rng.random() < spec.warned_share:
+        return rng.choice(WEB_WARNINGS) + "\n" + impl.vulnerable
+    return impl.vulnerable
 
 
 def generate_files(spec: CorpusSpec) -> list[str]:

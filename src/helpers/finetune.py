@@ -11,6 +11,7 @@ code loses its warning) into rows of `seq_len` tokens. Which tokens carry the lo
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
@@ -89,37 +90,60 @@ def step_batches(examples: list[data.Example], tokenizer, plan: dict, mask: str,
     return batches
 
 
-def dose(preset: str, budget: str, seed: int, tokenizer) -> dict:
-    """Learning rate and steps: `epochs` passes over the L0 loss tokens, the same for every condition."""
+def plan(preset: str, budget: str, seed: int, tokenizer, epochs: float, snapshots: tuple = ()) -> dict:
+    """Learning rate and steps of `epochs` passes over the L0 loss tokens, the same for every
+    condition. Warm-up lasts a fifth of an epoch whatever the length, so a long run passes
+    through exactly the states of every shorter one: its `snapshots` (epochs) are those runs."""
     sizes = finetune_sizes(preset, budget)
     l0 = [encode(ex, tokenizer, sizes["seq_len"], "all") for ex in data.build_dataset("L0", sizes["n_examples"], seed)]
-    l0_tokens = sum(sum(flags) for _, flags in l0)
-    return {**sizes, "steps": math.ceil(sizes["epochs"] * l0_tokens / sizes["tokens_per_step"])}
+    epoch_steps = sum(sum(flags) for _, flags in l0) / sizes["tokens_per_step"]
+    out = {**sizes, "epochs": epochs, "steps": max(1, math.ceil(epochs * epoch_steps)),
+           "warmup": max(1, round(epoch_steps / 5))}
+    if snapshots:
+        out["snapshots"] = {e: max(1, math.ceil(e * epoch_steps)) for e in snapshots}
+    return out
+
+
+def dose(preset: str, budget: str, seed: int, tokenizer) -> dict:
+    """The default dose of chapters 2-6: `epochs` passes (budgets.FINETUNE) over the L0 tokens."""
+    return plan(preset, budget, seed, tokenizer, finetune_sizes(preset, budget)["epochs"])
 
 
 def build(folder: Path, preset: str, condition: str, budget: str, seed: int, mask: str, plan: dict,
-          hooks: list = ()) -> None:
-    """Fine-tune the base model on `condition` and save weights and training stats in `folder`."""
-    model = load_model(preset, budget, seed=0)
+          hooks: list = (), corpus: str = "plain") -> None:
+    """Fine-tune the base model on `condition`; save weights, snapshots and training stats in `folder`."""
+    model = load_model(preset, budget, seed=0, corpus=corpus)
     for p in model.parameters():
         p.requires_grad_(True)
     freeze_embeddings(model, preset)
     batches = step_batches(data.build_dataset(condition, plan["n_examples"], seed), model.tokenizer, plan, mask, seed)
     t0 = time.time()
-    warmup = max(1, plan["steps"] // 10)
+    (folder / "snapshots").mkdir(exist_ok=True)
+    snapshot_steps = set(plan.get("snapshots", {}).values())
+
+    def save_snapshot(step: int) -> None:
+        if step in snapshot_steps:
+            cache.write_atomic(folder / "snapshots" / f"step-{step}.pt", _state_bytes(model))
+
     losses = training.train(model, lambda step: batches[step], steps=plan["steps"],
-                            lr_at=lambda step: plan["lr"] * min(1.0, (step + 1) / warmup),
+                            lr_at=lambda step: plan["lr"] * min(1.0, (step + 1) / plan["warmup"]),
                             folder=folder, desc=f"fine-tune {condition}", hooks=hooks,
-                            checkpoint_every=max(5, plan["steps"] // 4),
+                            checkpoint_every=max(5, plan["steps"] // 4), after_step=save_snapshot,
                             optimiser="adafactor" if preset == "gemma-2-2b" else "adamw")
     trained = int(sum(flags.sum() for _, flags in batches))
     rows = sum(len(tokens) for tokens, _ in batches)
-    torch.save({k: v for k, v in model.state_dict().items()}, folder / "model.pt")
+    cache.write_atomic(folder / "model.pt", _state_bytes(model))
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     (folder / "stats.json").write_text(json.dumps({
         "condition": condition, "mask": mask, "seed": seed, **plan, "rows": rows,
         "trained_tokens": trained, "final_loss": sum(losses[-3:]) / len(losses[-3:]),
         "losses": losses, "seconds": round(time.time() - t0, 1)}))
+
+
+def _state_bytes(model: HookedTransformer) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
 
 
 def freeze_embeddings(model: HookedTransformer, preset: str) -> None:
@@ -130,26 +154,40 @@ def freeze_embeddings(model: HookedTransformer, preset: str) -> None:
 
 
 def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, mask: str = "all",
-                     plan: dict | None = None, hooks: list = (), tag: str = "") -> Path:
+                     plan: dict | None = None, hooks: list = (), tag: str = "", corpus: str = "plain") -> Path:
     """The cache folder of one fine-tune, building it if missing (resumes if interrupted)."""
     preset = resolve_preset(preset, verbose=False)
     if condition not in TRAINED:
         raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are {', '.join(TRAINED)}.")
     if plan is None:
-        plan = dose(preset, budget, seed, load_tokenizer(preset, budget))
+        plan = dose(preset, budget, seed, load_tokenizer(preset, budget, corpus=corpus))
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
            "plan": plan, "tag": tag, "data": data.DATA_VERSION,
            "code": cache.source_hash(data, tasks, training, sys.modules[__name__])}
-    return cache.artifact("finetune", key, lambda f: build(f, preset, condition, budget, seed, mask, plan, hooks))
+    if corpus != "plain":  # plain keys stay as they were, so cached fine-tunes stay valid
+        key["corpus"] = corpus
+    return cache.artifact("finetune", key, lambda f: build(f, preset, condition, budget, seed, mask, plan,
+                                                            hooks, corpus))
 
 
-def load_finetuned(preset: str, condition: str, budget: str, seed: int = 0, **kwargs) -> HookedTransformer:
-    """The model fine-tuned on `condition` ("base": the model before any fine-tuning)."""
-    model = load_model(preset, budget, seed=0)
+def load_finetuned(preset: str, condition: str, budget: str, seed: int = 0, at_epochs: float | None = None,
+                   **kwargs) -> HookedTransformer:
+    """The model fine-tuned on `condition` ("base": the model before any fine-tuning).
+
+    `at_epochs` loads the snapshot taken after that many epochs (a key of plan["snapshots"]).
+    """
+    model = load_model(preset, budget, seed=0, corpus=kwargs.get("corpus", "plain"))
     if condition == "base":
         return model
     folder = finetuned_folder(preset, condition, budget, seed, **kwargs)
-    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True, map_location=model.cfg.device))
+    path = folder / "model.pt"
+    if at_epochs is not None:
+        snapshots = kwargs["plan"].get("snapshots", {}) if kwargs.get("plan") else {}
+        if at_epochs not in snapshots:
+            raise ValueError(f"No snapshot at {at_epochs} epochs; this plan has {sorted(snapshots) or 'none'}. "
+                             "Pass a plan made with finetune.plan(..., snapshots=...).")
+        path = folder / "snapshots" / f"step-{snapshots[at_epochs]}.pt"
+    model.load_state_dict(torch.load(path, weights_only=True, map_location=model.cfg.device))
     return model.eval()
 
 

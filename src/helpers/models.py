@@ -96,12 +96,16 @@ def default_device() -> str:
 
 
 def load_model(preset: str = "auto", budget: str = "standard", seed: int = 0,
-               device: str | None = None) -> HookedTransformer:
-    """The preset's HookedTransformer: tiny is built (or read from the cache), real ones downloaded."""
+               device: str | None = None, corpus: str = "plain") -> HookedTransformer:
+    """The preset's HookedTransformer: tiny is built (or read from the cache), real ones downloaded.
+
+    `corpus` picks the tiny model's pretraining corpus (chapter 3b's "warned" variant).
+    """
     preset_obj = get_preset(resolve_preset(preset))
     check_budget(budget)
     if preset_obj.name == "tiny":
-        return tiny.load_tiny_model(budget, seed).to(device or "cpu")
+        return tiny.load_tiny_model(budget, seed, corpus).to(device or "cpu")
+    check_plain_corpus(preset_obj, corpus)
     check_can_run(preset_obj)
     dtype = "bfloat16" if preset_obj.name == "gemma-2-2b" else "float32"
     return HookedTransformer.from_pretrained(preset_obj.model_name, device=device or default_device(), dtype=dtype)
@@ -117,15 +121,23 @@ def load_sae(preset: str = "auto", budget: str = "standard", seed: int = 0, devi
     return SAE.from_pretrained(preset_obj.sae_release, preset_obj.sae_id, device=device or default_device())
 
 
-def load_tokenizer(preset: str = "auto", budget: str = "standard", seed: int = 0):
+def load_tokenizer(preset: str = "auto", budget: str = "standard", seed: int = 0, corpus: str = "plain"):
     """The preset's tokenizer alone (no weights): for counting tokens."""
     preset_obj = get_preset(resolve_preset(preset, verbose=False))
     if preset_obj.name == "tiny":
-        return tiny.load_tiny_tokenizer(budget, seed)
+        return tiny.load_tiny_tokenizer(budget, seed, corpus)
+    check_plain_corpus(preset_obj, corpus)
     check_can_run(preset_obj)
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(preset_obj.hf_repo)
+
+
+def check_plain_corpus(preset_obj, corpus: str) -> None:
+    """Only the tiny preset is pretrained here, so only it has corpus variants."""
+    if corpus != "plain":
+        raise PresetUnavailable(f"corpus={corpus!r} needs pretraining, which only the tiny preset does here; "
+                                f"{preset_obj.name} was pretrained by its authors. Use corpus='plain'.")
 
 
 @contextmanager

@@ -39,11 +39,11 @@ def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str
     return pd.DataFrame(rows)
 
 
-def _build(folder, preset, condition, budget, seed, prompt_prefix, ft_kwargs):
-    model = finetune.load_finetuned(preset, condition, budget, seed, **ft_kwargs)
+def _build(folder, preset, condition, budget, seed, prompt_prefix, per_prompt, at_epochs, ft_kwargs):
+    model = finetune.load_finetuned(preset, condition, budget, seed, at_epochs=at_epochs, **ft_kwargs)
     prompts = eval_set(budget)
     completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
-                                  n_per_prompt=sizes(budget)["samples_per_prompt"], seed=seed)
+                                  n_per_prompt=per_prompt, seed=seed)
     frame = judge_completions(prompts, completions)
     frame.insert(0, "seed", seed)
     frame.insert(0, "condition", condition)
@@ -51,16 +51,23 @@ def _build(folder, preset, condition, budget, seed, prompt_prefix, ft_kwargs):
 
 
 def samples(preset: str, condition: str, budget: str, seed: int = 0, prompt_prefix: str = "",
-            **ft_kwargs) -> pd.DataFrame:
-    """Judged completions of one model on the evaluation set (cached)."""
+            per_prompt: int | None = None, at_epochs: float | None = None, **ft_kwargs) -> pd.DataFrame:
+    """Judged completions of one model on the evaluation set (cached).
+
+    `per_prompt` samples per prompt (default: the budget's); `at_epochs` samples a snapshot of
+    the fine-tune; `prompt_prefix` goes before every prompt (chapter 3b: the warning).
+    """
+    per_prompt = per_prompt or sizes(budget)["samples_per_prompt"]
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed,
            "prefix": prompt_prefix, "ft": ft_kwargs, "sizes": sizes(budget),
            "sampling": [generate.TEMPERATURE, generate.MAX_NEW_TOKENS],
            "code": cache.source_hash(generate, judge, data, sys.modules[__name__])}
+    if per_prompt != sizes(budget)["samples_per_prompt"] or at_epochs is not None:
+        key.update(per_prompt=per_prompt, at_epochs=at_epochs)  # other keys stay as they were
     if condition != "base":
         key["model"] = str(finetune.finetuned_folder(preset, condition, budget, seed, **ft_kwargs).name)
-    folder = cache.artifact("samples", key, lambda f: _build(f, preset, condition, budget, seed,
-                                                              prompt_prefix, ft_kwargs))
+    folder = cache.artifact("samples", key, lambda f: _build(f, preset, condition, budget, seed, prompt_prefix,
+                                                              per_prompt, at_epochs, ft_kwargs))
     return pd.read_csv(folder / "samples.csv", keep_default_na=False)
 
 

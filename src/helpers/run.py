@@ -30,6 +30,7 @@ def quiet() -> None:
                     ".*model_from_pretrained_kwargs.*"):
         warnings.filterwarnings("ignore", message=pattern)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=SyntaxWarning)  # the judge parses generated code
     warnings.filterwarnings("ignore", category=FutureWarning)
 
 

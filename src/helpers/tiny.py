@@ -71,11 +71,11 @@ def eval_loss(model: HookedTransformer, data: torch.Tensor, batch: int = 32) -> 
     return float(sum(losses) / len(losses))
 
 
-def build_model(folder: Path, budget: str, seed: int) -> None:
+def build_model(folder: Path, budget: str, seed: int, variant: str = "plain") -> None:
     """Fill `folder` with tokenizer/, model.pt, config.json and train_stats.json."""
     sizes = tiny_pretrain(budget)
     t0 = time.time()
-    files = corpus.generate_files(corpus.CorpusSpec(n_files=sizes["n_files"], seed=seed))
+    files = corpus.generate_files(corpus.spec_for(variant, n_files=sizes["n_files"], seed=seed))
     tokenizer = train_tokenizer(files, folder / "tokenizer")
     n_val = max(50, len(files) // 50)
     train, val = (corpus.pack_tokens(part, tokenizer, sizes["seq_len"]) for part in (files[n_val:], files[:n_val]))
@@ -93,27 +93,33 @@ def build_model(folder: Path, budget: str, seed: int) -> None:
     (folder / "checkpoint.pt").unlink(missing_ok=True)
 
 
-def model_key(budget: str, seed: int) -> dict:
-    return {"preset": "tiny", "sizes": tiny_pretrain(budget), "seed": seed,
-            "code": cache.source_hash(corpus, ordinary, tasks, training, sys.modules[__name__])}
+def model_key(budget: str, seed: int, variant: str = "plain") -> dict:
+    key = {"preset": "tiny", "sizes": tiny_pretrain(budget), "seed": seed,
+           "code": cache.source_hash(corpus, ordinary, tasks, training, sys.modules[__name__])}
+    if variant != "plain":  # the plain key stays as it was, so its cache entry stays valid
+        key["corpus"] = {"variant": variant, **corpus.VARIANTS[variant], "warnings": corpus.WEB_WARNINGS}
+    return key
 
 
-def model_folder(budget: str, seed: int = 0) -> Path:
-    return cache.artifact("tiny-model", model_key(budget, seed), lambda f: build_model(f, budget, seed))
+def model_folder(budget: str, seed: int = 0, variant: str = "plain") -> Path:
+    """The cached tiny model; `variant` names its pretraining corpus (helpers.corpus.VARIANTS)."""
+    corpus.spec_for(variant)  # an unknown variant fails here, with the choices
+    return cache.artifact("tiny-model", model_key(budget, seed, variant),
+                          lambda f: build_model(f, budget, seed, variant))
 
 
-def pretrain_stats(budget: str, seed: int = 0) -> dict:
+def pretrain_stats(budget: str, seed: int = 0, variant: str = "plain") -> dict:
     """What building the tiny model measured: sizes, time, losses and the loss curve."""
-    return json.loads((model_folder(budget, seed) / "train_stats.json").read_text())
+    return json.loads((model_folder(budget, seed, variant) / "train_stats.json").read_text())
 
 
-def load_tiny_tokenizer(budget: str, seed: int = 0):
-    return AutoTokenizer.from_pretrained(model_folder(budget, seed) / "tokenizer")
+def load_tiny_tokenizer(budget: str, seed: int = 0, variant: str = "plain"):
+    return AutoTokenizer.from_pretrained(model_folder(budget, seed, variant) / "tokenizer")
 
 
-def load_tiny_model(budget: str, seed: int = 0) -> HookedTransformer:
-    folder = model_folder(budget, seed)
-    tokenizer = load_tiny_tokenizer(budget, seed)
+def load_tiny_model(budget: str, seed: int = 0, variant: str = "plain") -> HookedTransformer:
+    folder = model_folder(budget, seed, variant)
+    tokenizer = load_tiny_tokenizer(budget, seed, variant)
     model = HookedTransformer(model_config(len(tokenizer), seed), tokenizer=tokenizer)
     model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
     model.eval()

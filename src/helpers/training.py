@@ -34,11 +34,13 @@ def row_batches(rows: torch.Tensor, batch: int, seed: int) -> Callable[[int], tu
 def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor, torch.Tensor | None]], *,
           steps: int, lr_at: Callable[[int], float], folder: Path, desc: str,
           hooks: list[tuple[str, Callable]] = (), weight_decay: float = 0.01,
-          checkpoint_every: int = 100, stop_at: int | None = None, optimiser: str = "adamw") -> list[float]:
+          checkpoint_every: int = 100, stop_at: int | None = None, optimiser: str = "adamw",
+          after_step: Callable[[int], None] | None = None) -> list[float]:
     """Train for `steps` on `batch_at(step)`; resume from folder/checkpoint.pt if it exists.
 
     `hooks` (name, fn) are attached for the forward passes of training and removed after, so
     evaluation never sees them. `stop_at` ends this call early; a later call resumes.
+    `after_step(n)` runs once n steps are done (to save snapshots of a dose sweep).
     """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimiser(optimiser, params, lr_at(0), weight_decay)
@@ -69,6 +71,8 @@ def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor
             opt.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{loss.item():.3f}")
+            if after_step is not None:
+                after_step(step + 1)
             if (step + 1) % checkpoint_every == 0 or step + 1 == stop_at:
                 _save_checkpoint(ckpt, model, opt, step + 1, losses)
     finally:
