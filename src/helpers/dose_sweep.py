@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from helpers import data, finetune, reproduction, stats
+from helpers import data, finetune, reproduction, stats, training
 from helpers.budgets import sweep_sizes
 from helpers.models import load_tokenizer
 from helpers.tasks import implementations, tasks
@@ -51,11 +51,11 @@ def code_loss(model, texts: list[str], seq_len: int = 256, batch: int = 32) -> f
     for i in range(0, len(encoded), batch):
         rows = encoded[i:i + batch]
         width = max(map(len, rows))
-        tokens = torch.tensor([r + [tok.bos_token_id] * (width - len(r)) for r in rows])
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])[:, 1:].float()
-        per_token = model(tokens.to(model.cfg.device), return_type="loss", loss_per_token=True).cpu()
-        total += float((per_token * mask).sum())
-        count += int(mask.sum())
+        tokens = torch.tensor([r + [tok.bos_token_id] * (width - len(r)) for r in rows]).to(model.cfg.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]).to(model.cfg.device)
+        targets = int(mask[:, 1:].sum())  # masked_loss averages over these; weight each batch by them
+        total += training.masked_loss(model, tokens, mask).item() * targets
+        count += targets
     return total / count
 
 
@@ -81,16 +81,16 @@ def plateau_dose(epochs: list[float], losses: list[float], tolerance: float = PL
 
 def sweep_samples(preset: str, budget: str, seeds: list[int], runs=RUNS) -> pd.DataFrame:
     """Judged completions of base and of every (run, dose, seed), plain and warning-prefixed."""
-    grid, per_prompt = sweep_sizes(budget)["epochs"], sweep_sizes(budget)["per_prompt"]
+    sweep = sweep_sizes(budget)
+    plans = {seed: sweep_plan(preset, budget, seed) for seed in seeds}  # one per seed: its L0 data sets the steps
     jobs = [("base", "all", 0.0, seed) for seed in seeds]
-    jobs += [(c, m, e, seed) for seed in seeds for c, m in runs for e in grid]
+    jobs += [(c, m, e, seed) for seed in seeds for c, m in runs for e in sweep["epochs"]]
     frames = []
     for condition, mask, epochs, seed in tqdm(jobs, desc="sweep models"):
-        ft = {} if condition == "base" else {"plan": sweep_plan(preset, budget, seed), "mask": mask,
-                                             "at_epochs": epochs}
+        ft = {} if condition == "base" else {"plan": plans[seed], "mask": mask, "at_epochs": epochs}
         for prompt, prefix in PROMPTS.items():
             frame = reproduction.samples(preset, condition, budget, seed, prompt_prefix=prefix,
-                                         per_prompt=per_prompt, **ft)
+                                         per_prompt=sweep["per_prompt"], **ft)
             frames.append(frame.assign(mask=mask, epochs=epochs, prompt=prompt, run=label(condition, mask)))
     return pd.concat(frames, ignore_index=True)
 
@@ -98,11 +98,12 @@ def sweep_samples(preset: str, budget: str, seeds: list[int], runs=RUNS) -> pd.D
 def warned_samples(preset: str, budget: str, seeds: list[int], conditions=("base", "L0", "L1")) -> pd.DataFrame:
     """The same evaluation on the tiny model pretrained on the "warned" corpus, at the default dose."""
     per_prompt = sweep_sizes(budget)["per_prompt"]
+    tokenizer = load_tokenizer(preset, budget, corpus="warned")
+    plans = {seed: finetune.dose(preset, budget, seed, tokenizer) for seed in seeds}
     frames = []
     for condition in tqdm(conditions, desc="warned-corpus models"):
         for seed in seeds:
-            ft = {} if condition == "base" else {
-                "plan": finetune.dose(preset, budget, seed, load_tokenizer(preset, budget, corpus="warned"))}
+            ft = {} if condition == "base" else {"plan": plans[seed]}
             for prompt, prefix in PROMPTS.items():
                 frame = reproduction.samples(preset, condition, budget, seed, prompt_prefix=prefix,
                                              per_prompt=per_prompt, corpus="warned", **ft)
