@@ -67,7 +67,26 @@ WRONG = {
                       "largest dose")],
     "simulated_power": [(lambda p1, p2, n, reps=400, seed=0: _power(p1, p2, n, reps, seed, detect=False), "p < alpha"),
                         (lambda p1, p2, n, reps=400, seed=0: _power(p1, p2, n, reps, None), "same seed")],
+    "top_k_features": [(lambda sae, residuals, k: _top_k(sae, residuals, k, pool="mean"), "maximum over"),
+                       (lambda sae, residuals, k: _top_k(sae, residuals, k)[::-1], "wrong order"),
+                       (lambda sae, residuals, k: _top_k(sae, residuals, k, pool="raw"), "residual dimensions"),
+                       (lambda sae, residuals, k: set(_top_k(sae, residuals, k)), "list of ints")],
+    "jaccard": [(lambda a, b: len(set(a) & set(b)) / min(len(set(a)), len(set(b))), "overlap coefficient"),
+                (lambda a, b: len(set(a) & set(b)) / len(set(a) | set(b)), "empty"),
+                (lambda a, b: len([x for x in a if x in b]) / len(set(a) | set(b)) if a or b else 0.0, "counts once")],
 }
+
+
+def _top_k(sae, residuals, k, pool="max"):
+    """Wrong top-k pickers for the checker: mean pooling over tokens, or no SAE at all."""
+    import torch
+
+    with torch.no_grad():
+        if pool == "raw":
+            return torch.stack([r.max(0).values for r in residuals]).mean(0).topk(k).indices.tolist()
+        feats = [sae.encode(r) for r in residuals]
+        pooled = torch.stack([f.mean(0) if pool == "mean" else f.max(0).values for f in feats])
+    return pooled.mean(0).topk(k).indices.tolist()
 
 
 def _power(p1, p2, n, reps, seed, detect=True):

@@ -87,9 +87,37 @@ def check_03b_dose_and_triggers(m):
     assert m["power"]["simulated"]["30"] < 0.2 and m["power"]["simulated"]["2000"] > 0.8
 
 
+def check_04_sae_overlap(m):
+    from helpers.budgets import feature_sizes
+    from helpers.contexts import PAIRED
+
+    size = feature_sizes(m["budget"])
+    assert all(m["n_contexts"][kind] == 9 * size["per_family"] for kind in PAIRED)
+    for model in ("base", "L0", "L1"):
+        for kind, q in m["sae_quality"][model].items():
+            assert 0.3 < q["explained_variance"] <= 1 and 1 <= q["l0"] <= m["d_sae"] and q["n_tokens"] > 0
+    top = m["top_features"]
+    assert len(top) == size["top"] and len({row["feature"] for row in top}) == size["top"]
+    for row in top:
+        assert 0 <= row["feature"] < m["d_sae"]
+        for kind in ("describing", "warned code", "doing", "safe", "task words"):
+            low, high = row[f"{kind} ci"]
+            assert 0 <= low <= row[kind] <= high
+        assert row["d doing-safe ci"][0] <= row["d doing-safe"] <= row["d doing-safe ci"][1]
+    d = m["discovery"]
+    assert d["n_discovery"] + d["n_confirmation"] == 9 * size["per_family"] and d["mean_d_discovery"] > 0
+    pairs = {row["pair"]: row for row in m["overlap"]}
+    assert m["baseline"] in pairs and "describing / doing" in pairs
+    assert all(0 <= row["jaccard"] <= 1 and -1 <= row["cosine"] <= 1 for row in pairs.values())
+    assert pairs["doing / safe"]["jaccard"] > pairs[m["baseline"]]["jaccard"]  # same code vs unrelated kinds
+    c = m["effect_correlation"]
+    assert -1 <= c["spearman"] <= 1 and c["null_low"] < 0 < c["null_high"] and 0 < c["p"] <= 1
+    assert set(m["after_finetuning"]) == {"base", "L0", "L1"} and m["feature_8684"] is None
+
+
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
           "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction,
-          "03b_dose_and_triggers": check_03b_dose_and_triggers}
+          "03b_dose_and_triggers": check_03b_dose_and_triggers, "04_sae_overlap": check_04_sae_overlap}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 
 

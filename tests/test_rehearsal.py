@@ -1,5 +1,6 @@
 """Offline rehearsals of the real presets, driven through the code paths the real ones use."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -87,3 +88,35 @@ def test_sampling_loop_matches_transformer_lens_generate(name, tokenizer):
         alone = model.generate(prompt, max_new_tokens=12, do_sample=False, verbose=False, return_type="tokens")[0]
         new = alone[len(model.to_tokens(prompt)[0]):].tolist()
         assert 0 < len(ids) <= 12 and new[:len(ids)] == ids
+
+
+def test_span_features_match_a_direct_encode(rehearsal):
+    """Chapter 4's path on each real preset's shapes; on gemma-2-2b, the paper's feature 8684 by id."""
+    from dataclasses import replace
+
+    from helpers.contexts import build_contexts
+    from helpers.features import compare_8684, profile
+    from helpers.presets import GEMMA_FEATURE
+    from helpers.sae import measure_kinds, span_tokens
+
+    name, model, sae = rehearsal
+    # the paired kinds of 3 items, each read on its first 60 characters: random weights and a
+    # byte-level toy tokenizer make every character a token, and long rows cost minutes here
+    built = [replace(c, text=c.text[:c.span[0] + 60], span=(c.span[0], min(c.span[1], c.span[0] + 60)))
+             for c in build_contexts(per_family=1) if 0 <= c.item < 3]
+    measured = measure_kinds(model, sae, built)
+    assert set(measured) == {"describing", "warned code", "doing", "safe", "task words"}
+    assert measured["doing"]["pooled"].shape == (3, PRESETS[name].d_sae)
+    feature = GEMMA_FEATURE if name == "gemma-2-2b" else 0
+    doing = measured["doing"]["contexts"][1]
+    (ids, first, end), = span_tokens(model, [doing])
+    _, cache = model.run_with_cache(torch.tensor([ids]), names_filter=sae.cfg.metadata.hook_name)
+    direct = sae.encode(cache[sae.cfg.metadata.hook_name][0, first:end])[:, feature].max().item()
+    assert measured["doing"]["pooled"][1, feature] == pytest.approx(direct, abs=1e-4)
+    pooled = {kind: m["pooled"] for kind, m in measured.items()}
+    row = profile(pooled, feature, np.arange(3), resamples=50)
+    assert row["doing"] == pytest.approx(float(pooled["doing"][:, feature].mean()))
+    assert all(np.isfinite(row[kind]) for kind in ("describing", "warned code", "doing", "safe"))
+    if name == "gemma-2-2b":
+        comparison = compare_8684(row)
+        assert comparison["paper_warning_and_direct"] == [150.0, 180.0] and comparison["doing"] == row["doing"]

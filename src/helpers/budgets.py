@@ -78,3 +78,17 @@ def finetune_sizes(preset: str, budget: str) -> dict:
         sizes["batch"] = 4 if preset == "gemma-2-2b" else 8
     sizes["tokens_per_step"] = sizes["batch"] * sizes["seq_len"] // 2
     return sizes
+
+
+# Chapter 4: held-out tasks per family (each gives one context of every paired kind; there are
+# 9 per family), features reported, k of the top-k overlap, bootstrap resamples, permutations.
+FEATURES = {
+    "smoke":    dict(per_family=3, top=4, k=16, resamples=200, permutations=200),
+    "standard": dict(per_family=9, top=8, k=32, resamples=2000, permutations=1000),
+    "paper":    dict(per_family=9, top=12, k=32, resamples=10000, permutations=10000),
+}
+
+
+def feature_sizes(budget: str) -> dict:
+    """Contexts, features and resamples of chapter 4 at `budget`."""
+    return dict(FEATURES[check_budget(budget)])

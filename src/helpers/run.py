@@ -27,7 +27,7 @@ PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
 def quiet() -> None:
     """Silence the warnings stack.md lists as harmless, so a learner sees only what matters."""
     for pattern in (".*HookedTransformer.*", ".*deprecat.*", ".*running over TCP.*", ".*override.*",
-                    ".*model_from_pretrained_kwargs.*"):
+                    ".*model_from_pretrained_kwargs.*", r"\s*This SAE has non-empty model_from_pretrained_kwargs"):
         warnings.filterwarnings("ignore", message=pattern)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=SyntaxWarning)  # the judge parses generated code
