@@ -5,6 +5,7 @@ import ast
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from helpers import checks, data
@@ -74,7 +75,24 @@ WRONG = {
     "jaccard": [(lambda a, b: len(set(a) & set(b)) / min(len(set(a)), len(set(b))), "overlap coefficient"),
                 (lambda a, b: len(set(a) & set(b)) / len(set(a) | set(b)), "empty"),
                 (lambda a, b: len([x for x in a if x in b]) / len(set(a) | set(b)) if a or b else 0.0, "counts once")],
+    "train_probe": [(lambda x, y, seed: _probe(x, y, seed, scale=False), "standardise first"),
+                    (lambda x, y, seed: _probe(x, 1 - y, seed), "inverted"),
+                    (lambda x, y, seed: _probe(x, y, seed, fit=False), "not fitted")],
+    "angle_degrees": [(lambda u, v: float(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))), "radians"),
+                      (lambda u, v: float(np.degrees(np.arccos(u @ v))), "both norms"),
+                      (lambda u, v: float(np.degrees(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))))), "clip")],
 }
+
+
+def _probe(x, y, seed, scale=True, fit=True):
+    """Wrong probes for the checker: no standardising, or never fitted."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    steps = ([StandardScaler()] if scale else []) + [LogisticRegression(max_iter=5000, random_state=seed)]
+    pipeline = make_pipeline(*steps)
+    return pipeline.fit(x, y) if fit else pipeline
 
 
 def _top_k(sae, residuals, k, pool="max"):

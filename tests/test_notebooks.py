@@ -115,9 +115,31 @@ def check_04_sae_overlap(m):
     assert set(m["after_finetuning"]) == {"base", "L0", "L1"} and m["feature_8684"] is None
 
 
+def check_05_stealth_slip(m):
+    from helpers.probes import PREAMBLES
+
+    assert m["n_train"] > 0 and m["n_test"] > 0 and m["n_labelled"] >= m["n_train"] + m["n_test"]
+    q = m["probe"]
+    assert q["n"] == m["n_test"] and q["accuracy_ci"][0] <= q["accuracy"] <= q["accuracy_ci"][1]
+    assert 0 <= q["auroc"] <= 1 and 0.5 <= m["train_accuracy"] <= 1
+    slip = {row["preamble"]: row for row in m["slip"]}
+    assert set(slip) == {"(none)", *PREAMBLES} and len(PREAMBLES) >= 8
+    assert len({row["n"] for row in slip.values()}) == 1  # the same code behind every preamble
+    for row in slip.values():
+        assert 0 <= row["ci_low"] <= row["detection"] <= row["ci_high"] <= 1 and 0 <= row["mean confidence"] <= 1
+    w = m["judge_vulnerable_with_preambles"]
+    assert w["n"] == sum(row["n"] for row in m["generation"][1:]) and 0 <= w["ci_low"] <= w["rate"] <= w["ci_high"] <= 1
+    g = m["geometry"]
+    assert 0 <= g["probe vs preamble shift"] <= 180 and all(0 <= a <= 90 for a in g["principal angles (degrees)"])
+    assert len(m["layers"]) == 2 and m["best_layer"] in {row["hook"] for row in m["layers"]}
+    assert set(m["recovery"]) == {"plain probe", "preamble-aware probe"}
+    assert m["slip_reproduced"] == (m["slip_drop"] > 0.5 and m["slip_significant"] >= len(PREAMBLES) // 2)
+
+
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
           "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction,
-          "03b_dose_and_triggers": check_03b_dose_and_triggers, "04_sae_overlap": check_04_sae_overlap}
+          "03b_dose_and_triggers": check_03b_dose_and_triggers, "04_sae_overlap": check_04_sae_overlap,
+          "05_stealth_slip": check_05_stealth_slip}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 
 

@@ -120,3 +120,19 @@ def test_span_features_match_a_direct_encode(rehearsal):
     if name == "gemma-2-2b":
         comparison = compare_8684(row)
         assert comparison["paper_warning_and_direct"] == [150.0, 180.0] and comparison["doing"] == row["doing"]
+
+
+def test_probe_activations_at_several_hooks(rehearsal):
+    """Chapter 5 reads the SAE's hook and every block's output in one pass, on each real preset's shapes."""
+    from helpers.contexts import Context
+    from helpers.probes import activations
+    from helpers.sae import span_residuals
+
+    name, model, _ = rehearsal
+    hooks = [PRESETS[name].hook_name, f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"]
+    texts = ["Sure!\ndef f(x):\n    return eval(x)\n", "def g(y):\n    return int(y)\n"]
+    contexts = [Context("generated", -1, "code_injection", "t", t, (t.index("def"), len(t))) for t in texts]
+    acts = activations(model, hooks, contexts)
+    assert all(a.shape == (2, PRESETS[name].d_model) and np.isfinite(a).all() for a in acts.values())
+    alone = span_residuals(model, hooks[0], contexts[:1])[0].mean(0).numpy()
+    np.testing.assert_allclose(acts[hooks[0]][0], alone, atol=1e-4, rtol=1e-4)

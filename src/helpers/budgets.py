@@ -92,3 +92,17 @@ FEATURES = {
 def feature_sizes(budget: str) -> dict:
     """Contexts, features and resamples of chapter 4 at `budget`."""
     return dict(FEATURES[check_budget(budget)])
+
+
+# Chapter 5: bootstrap resamples for AUROC intervals, and the dimension of the principal
+# subspaces compared with and without a preamble.
+PROBES = {
+    "smoke":    dict(resamples=200, subspace=4),
+    "standard": dict(resamples=1000, subspace=8),
+    "paper":    dict(resamples=2000, subspace=8),
+}
+
+
+def probe_sizes(budget: str) -> dict:
+    """Resamples and subspace dimension of chapter 5 at `budget`."""
+    return dict(PROBES[check_budget(budget)])

@@ -44,6 +44,8 @@ def span_tokens(model: HookedTransformer, contexts: list[Context]) -> list[tuple
     """(token ids, first, end) of every context: the ids of its whole text, BOS first where the
     model expects one, and the token range [first, end) that overlaps its span."""
     tok = model.tokenizer
+    if not contexts:
+        return []
     encoded = tok([c.text for c in contexts], add_special_tokens=False, return_offsets_mapping=True)
     bos = [tok.bos_token_id] if model.cfg.default_prepend_bos and tok.bos_token_id is not None else []
     out = []
@@ -55,26 +57,34 @@ def span_tokens(model: HookedTransformer, contexts: list[Context]) -> list[tuple
     return out
 
 
-@torch.no_grad()
 def span_residuals(model: HookedTransformer, hook: str, contexts: list[Context], batch: int = 32) -> list[torch.Tensor]:
-    """The residual stream at `hook` on each context's span: a [span tokens, d_model] tensor each.
+    """The residual stream at `hook` on each context's span: a [span tokens, d_model] tensor each."""
+    return span_residuals_at(model, [hook], contexts, batch)[hook]
 
-    Only `hook` is cached and the forward pass stops after its block. Rows are padded on the
-    right, which no real token can see (attention is causal), so batching changes nothing.
+
+@torch.no_grad()
+def span_residuals_at(model: HookedTransformer, hooks: list[str], contexts: list[Context],
+                      batch: int = 32) -> dict[str, list[torch.Tensor]]:
+    """For each of `hooks`, the residual stream on each context's span ([span tokens, d_model]).
+
+    Only `hooks` are cached and the forward pass stops after the last of their blocks. Rows are
+    padded on the right, which no real token can see (attention is causal), so batching
+    changes nothing.
     """
     rows = span_tokens(model, contexts)
     order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
-    out: list[torch.Tensor] = [torch.empty(0)] * len(rows)
+    out: dict[str, list[torch.Tensor]] = {hook: [torch.empty(0)] * len(rows) for hook in hooks}
+    stop = max(hook_layer(hook) for hook in hooks) + 1
     for start in range(0, len(order), batch):
         chunk = order[start:start + batch]
         width = max(len(rows[i][0]) for i in chunk)
         tokens = torch.zeros(len(chunk), width, dtype=torch.long)
         for r, i in enumerate(chunk):
             tokens[r, :len(rows[i][0])] = torch.tensor(rows[i][0])
-        _, cache = model.run_with_cache(tokens.to(model.cfg.device), names_filter=hook,
-                                        stop_at_layer=hook_layer(hook) + 1)
-        for r, i in enumerate(chunk):
-            out[i] = cache[hook][r, rows[i][1]:rows[i][2]].float().cpu()
+        _, cache = model.run_with_cache(tokens.to(model.cfg.device), names_filter=hooks, stop_at_layer=stop)
+        for hook in hooks:
+            for r, i in enumerate(chunk):
+                out[hook][i] = cache[hook][r, rows[i][1]:rows[i][2]].float().cpu()
     return out
 
 
