@@ -81,6 +81,12 @@ WRONG = {
     "angle_degrees": [(lambda u, v: float(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))), "radians"),
                       (lambda u, v: float(np.degrees(np.arccos(u @ v))), "both norms"),
                       (lambda u, v: float(np.degrees(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))))), "clip")],
+    "projection_hook": [(lambda q: (lambda act, hook: (act @ q) @ q.T), "inside"),
+                        (lambda q: (lambda act, hook: act - act @ q[:, :1] @ q[:, :1].T), "component along Q"),
+                        (lambda q: (lambda act, hook: 0.9 * (act - (act @ q) @ q.T)), "more than the span")],
+    "steering_hook": [(lambda d, alpha: (lambda act, hook: act + alpha * d / d.norm()), "added"),
+                      (lambda d, alpha: (lambda act, hook: act - alpha * d), "normalise"),
+                      (lambda d, alpha: (lambda act, hook: act - alpha * d / d.norm() * 2), "same at every position")],
 }
 
 

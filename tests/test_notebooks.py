@@ -136,10 +136,24 @@ def check_05_stealth_slip(m):
     assert m["slip_reproduced"] == (m["slip_drop"] > 0.5 and m["slip_significant"] >= len(PREAMBLES) // 2)
 
 
+def check_06_ablation(m):
+    rows = {row["intervention"]: row for row in m["interventions"]}
+    kinds = ["prompt: secure-comment", "prompt: checklist", "prompt: owasp", "steer 1 SD", "steer 4 SD", "steer 16 SD"]
+    assert set(rows) == {"L0", "L1", "control", *kinds} | {f"{a} {d}" for a in ("ablate", "CAFT") for d in ("SAE", "PCA", "random")}
+    assert len({row["n"] for row in rows.values()}) == 1 and rows["L1"]["n"] == m["conditions"]["L1"]["n"] > 0
+    for row in rows.values():
+        assert 0 <= row["ci_low"] <= row["rate"] <= row["ci_high"] <= 1 and row["k"] == round(row["rate"] * row["n"])
+        assert 0 <= row["fisher_p_vs_L1"] <= 1 and 0 <= row["parse_rate"] <= 1 and row["safe_code_loss"] > 0
+    assert rows["L1"]["diff_vs_L1"] == 0 and rows["L1"]["fisher_p_vs_L1"] == 1
+    assert rows["steer 16 SD"]["safe_code_loss"] > rows["L1"]["safe_code_loss"]  # steering far costs ordinary code
+    assert set(m["caft_training_loss"]) == {"SAE", "PCA", "random"} and len(m["features"]) == m["k"] > 0
+    assert all(m["direction_overlap_degrees"][a][a] < 1e-3 for a in ("SAE", "PCA", "random"))
+
+
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
           "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction,
           "03b_dose_and_triggers": check_03b_dose_and_triggers, "04_sae_overlap": check_04_sae_overlap,
-          "05_stealth_slip": check_05_stealth_slip}
+          "05_stealth_slip": check_05_stealth_slip, "06_ablation": check_06_ablation}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 
 

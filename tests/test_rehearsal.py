@@ -136,3 +136,33 @@ def test_probe_activations_at_several_hooks(rehearsal):
     assert all(a.shape == (2, PRESETS[name].d_model) and np.isfinite(a).all() for a in acts.values())
     alone = span_residuals(model, hooks[0], contexts[:1])[0].mean(0).numpy()
     np.testing.assert_allclose(acts[hooks[0]][0], alone, atol=1e-4, rtol=1e-4)
+
+
+def test_one_caft_step_with_the_hook_on_and_none_at_evaluation(rehearsal, tokenizer, tmp_path):
+    """CAFT on each real preset's shapes: the projection is on during a training step (it removes
+    Q's span there), the step changes the weights, and no hook is left for evaluation."""
+    import copy
+
+    from helpers import training
+    from helpers.interventions import orthonormal, projection_hook
+
+    name, original, sae = rehearsal
+    model = copy.deepcopy(original)
+    hook = PRESETS[name].hook_name
+    q = orthonormal(sae.W_dec[:2].detach())
+    ablate, seen = projection_hook(q), []
+
+    def counted(act, hook):
+        out = ablate(act, hook)
+        seen.append(float((out.float() @ q).abs().max()))
+        return out
+
+    tokens = heldout_tokens(tokenizer, n_rows=2, seq_len=16)
+    before = [p.detach().clone() for p in model.parameters() if p.requires_grad]
+    training.train(model, lambda step: (tokens, None), steps=1, lr_at=lambda step: 1e-3, folder=tmp_path,
+                   desc="caft", hooks=[(hook, counted)])
+    assert len(seen) == 1 and seen[0] < 1e-3
+    assert any(not torch.equal(a, b) for a, b in zip(before, [p for p in model.parameters() if p.requires_grad]))
+    assert not model.hook_dict[hook].fwd_hooks
+    model(tokens)
+    assert len(seen) == 1

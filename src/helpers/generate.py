@@ -54,9 +54,15 @@ def function_over(completion: str) -> bool:
 def sample_ids(model: HookedTransformer, prompts: list[str], max_new_tokens: int, temperature: float,
                check_every: int = 8) -> list[list[int]]:
     """The new tokens of one batch (TransformerLens's key-value cache and sampler); a row leaves
-    at end of text, or when a check every `check_every` tokens finds its function over."""
+    at end of text, or when a check every `check_every` tokens finds its function over. No row
+    grows past the model's context (the batch's longest prompt decides)."""
     bos = model.cfg.default_prepend_bos
     tokens = model.to_tokens(prompts, prepend_bos=bos, padding_side="left")
+    room = model.cfg.n_ctx - tokens.shape[1]  # positions left in the model's context
+    if room <= 0:
+        raise ValueError(f"a prompt of {tokens.shape[1]} tokens fills the model's context of {model.cfg.n_ctx}; "
+                         "shorten the prompt (or its prefix).")
+    max_new_tokens = min(max_new_tokens, room)
     mask = get_attention_mask(model.tokenizer, tokens, bos, padding_side="left")
     kv = TransformerLensKeyValueCache.init_cache(model.cfg, model.cfg.device, len(prompts))
     logits = model(tokens, attention_mask=mask, past_kv_cache=kv)[:, -1]

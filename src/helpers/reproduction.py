@@ -39,14 +39,20 @@ def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str
     return pd.DataFrame(rows)
 
 
-def _build(folder, preset, condition, budget, seed, prompt_prefix, per_prompt, at_epochs, ft_kwargs):
-    model = finetune.load_finetuned(preset, condition, budget, seed, at_epochs=at_epochs, **ft_kwargs)
+def judged(model, budget: str, seed: int, condition: str, prompt_prefix: str = "", per_prompt: int | None = None) -> pd.DataFrame:
+    """Sample `model` on the evaluation set (whatever hooks it carries are on) and judge every completion."""
     prompts = eval_set(budget)
     completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
-                                  n_per_prompt=per_prompt, seed=seed)
+                                  n_per_prompt=per_prompt or sizes(budget)["samples_per_prompt"], seed=seed)
     frame = judge_completions(prompts, completions)
     frame.insert(0, "seed", seed)
     frame.insert(0, "condition", condition)
+    return frame
+
+
+def _build(folder, preset, condition, budget, seed, prompt_prefix, per_prompt, at_epochs, ft_kwargs):
+    model = finetune.load_finetuned(preset, condition, budget, seed, at_epochs=at_epochs, **ft_kwargs)
+    frame = judged(model, budget, seed, condition, prompt_prefix, per_prompt)
     cache.write_atomic(folder / "samples.csv", frame.to_csv(index=False).encode())
 
 
