@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test venv student clean clean-cache
+.PHONY: book test venv student clean clean-cache chromium
 
 venv: $(STAMP)
 
@@ -34,15 +34,28 @@ BOOK_OUT := $(if $(filter tiny-standard,$(PRESET)-$(BUDGET)),.,_build/$(PRESET)-
 # cached outputs of unchanged notebooks are stale, so that cache and sphinx's record of what it
 # has read are dropped, and every chapter runs again.
 HELPERS_SUM := $(shell cat src/helpers/*.py src/helpers/*/*.py | cksum | cut -d' ' -f1)
+# Every chapter also writes its metrics here, for the results page (results.md, generated).
+METRICS := $(BOOK_OUT)/_build/metrics
+BOOK_ENV = WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) WARNBOOK_METRICS_DIR=$(abspath $(METRICS))
 
 book: $(STAMP)
+	@mkdir -p $(METRICS)
 	@if [ ! -f $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM) ]; then \
 		rm -rf $(BOOK_OUT)/_build/.jupyter_cache $(BOOK_OUT)/_build/.doctrees $(BOOK_OUT)/_build/.helpers-*; \
 		mkdir -p $(BOOK_OUT)/_build && touch $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM); fi
-	WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
+	$(BIN)/python -m helpers.results $(METRICS) results.md
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
+	@# The chapters have now written their metrics: fill the results page and render it.
+	$(BIN)/python -m helpers.results $(METRICS) results.md
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
 	@echo "The book is in $(BOOK_OUT)/_build/html/index.html"
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium; as root with apt (as in CI) it is installed here.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 student: $(STAMP)

@@ -204,7 +204,8 @@ def check_simulated_power(fn) -> None:
                                  f"approximation says {power_at(0.833, 0.767, 1000):.0%} and "
                                  f"{power_at(0.833, 0.767, 30):.0%}. Draw k1 ~ Binomial(n, p1) and "
                                  "k2 ~ Binomial(n, p2) for every experiment and test the 2x2 table.")
-    if fn(0.833, 0.767, 300, 200, 1) != fn(0.833, 0.767, 300, 200, 1):
+    repeats = {fn(0.833, 0.767, 300, 1000, 1) for _ in range(3)}  # unseeded draws agree by chance < 1 in 3000
+    if len(repeats) > 1:
         _fail("simulated_power", "the same seed must give the same power: draw from np.random.default_rng(seed).")
     _passed("simulated_power", f"{big:.0%} at n = 1000, {small:.0%} at n = 30, {null:.0%} under the null")
 

@@ -22,6 +22,7 @@ from helpers.cache import write_atomic
 from helpers.models import resolve_preset
 
 PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
+METRICS_ENV = "WARNBOOK_METRICS_DIR"  # set by `make book`: every chapter's metrics, for the results page
 
 
 def quiet() -> None:
@@ -46,14 +47,17 @@ class Run:
     budget: str
     seed: int
     output_dir: Path
+    chapter: str = ""
     started: float = field(default_factory=time.time)
 
     def finish(self, **figures) -> None:
         """Write OUTPUT_DIR/metrics.json (atomically); the file, not a printout, is the record."""
         metrics = {"preset": self.preset, "budget": self.budget, "seed": self.seed,
                    "seconds": round(time.time() - self.started, 1), **figures}
-        write_atomic(self.output_dir / "metrics.json",
-                     json.dumps(metrics, indent=1, default=_to_json).encode())
+        blob = json.dumps(metrics, indent=1, default=_to_json).encode()
+        write_atomic(self.output_dir / "metrics.json", blob)
+        if self.chapter and os.environ.get(METRICS_ENV):
+            write_atomic(Path(os.environ[METRICS_ENV]) / f"{self.chapter}.json", blob)
         print(f"metrics.json written to {self.output_dir} after {metrics['seconds']} s")
 
 
@@ -65,8 +69,10 @@ def _to_json(value):
     raise TypeError(f"cannot write {type(value).__name__} to metrics.json")
 
 
-def start(preset: str, budget: str, seed: int, output_dir: str) -> Run:
-    """Resolve PRESET ('auto' may be set by $WARNBOOK_PRESET, as `make book` does) and BUDGET."""
+def start(preset: str, budget: str, seed: int, output_dir: str, chapter: str = "") -> Run:
+    """Resolve PRESET ('auto' may be set by $WARNBOOK_PRESET, as `make book` does) and BUDGET.
+
+    `chapter` names the chapter's copy of its metrics in $WARNBOOK_METRICS_DIR (the results page)."""
     quiet()
     if preset == "auto" and os.environ.get(PRESET_ENV):
         preset = os.environ[PRESET_ENV]
@@ -78,4 +84,4 @@ def start(preset: str, budget: str, seed: int, output_dir: str) -> Run:
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {out.resolve()}")
-    return Run(preset, budget, int(seed), out)
+    return Run(preset, budget, int(seed), out, chapter)
