@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,8 @@ from helpers.budgets import feature_sizes
 from helpers.contexts import Context, build_contexts, held_out_items
 from helpers.dose_sweep import code_loss
 from helpers.features import discover, split_items
+from helpers.models import hooked
+from helpers.stats import compare, rate
 from helpers.sae import encode_spans, span_residuals
 
 # Instructions put before every prompt, in three wordings (ours; the paper gives none).
@@ -57,17 +58,6 @@ def steering_hook(direction: torch.Tensor, alpha: float):
     def hook(act, hook):
         return act - alpha * unit.to(act.device, act.dtype)
     return hook
-
-
-@contextmanager
-def hooked(model, hook_name: str | None, fn):
-    """Within the block, `fn` is on at `hook_name` (nothing when hook_name is None)."""
-    if hook_name is not None:
-        model.add_hook(hook_name, fn)
-    try:
-        yield model
-    finally:
-        model.reset_hooks()
 
 
 def digest(tensor: torch.Tensor) -> str:
@@ -140,8 +130,6 @@ def load_caft(preset: str, budget: str, seed: int, kwargs: dict):
 
 def summary_row(name: str, frame: pd.DataFrame, reference: pd.DataFrame) -> dict:
     """Rate with its interval, parse rate, side effect, and Fisher's test against `reference` (L1)."""
-    from helpers.stats import compare, rate
-
     k, n = int(frame.reproduced.sum()), len(frame)
     test = compare(k, n, int(reference.reproduced.sum()), len(reference))
     row = {"intervention": name, **rate(k, n), "parse_rate": float(frame.parses.mean()),

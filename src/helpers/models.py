@@ -141,11 +141,16 @@ def check_plain_corpus(preset_obj, corpus: str) -> None:
 
 
 @contextmanager
-def sae_spliced(model: HookedTransformer, sae: SAE):
-    """Within the block, the model's residual stream at the SAE hook is replaced by its reconstruction."""
-    hook = sae.cfg.metadata.hook_name
-    model.add_hook(hook, lambda act, hook: sae(act).to(act.dtype))
+def hooked(model: HookedTransformer, hook_name: str | None, fn):
+    """Within the block, `fn` is on at `hook_name` (nothing when hook_name is None); it is removed after."""
+    if hook_name is not None:
+        model.add_hook(hook_name, fn)
     try:
         yield model
     finally:
         model.reset_hooks()
+
+
+def sae_spliced(model: HookedTransformer, sae: SAE):
+    """Within the block, the model's residual stream at the SAE hook is replaced by its reconstruction."""
+    return hooked(model, sae.cfg.metadata.hook_name, lambda act, hook: sae(act).to(act.dtype))

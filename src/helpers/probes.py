@@ -111,18 +111,21 @@ def detection(probe, x: np.ndarray) -> dict:
     return {**rate(int((scores > 0.5).sum()), len(scores)), "mean_confidence": float(scores.mean())}
 
 
+def _raw_weights(probe) -> np.ndarray:
+    """The logistic weights in the units of the activations (undoing the standardisation)."""
+    return probe[-1].coef_[0] / probe[0].scale_
+
+
 def direction(probe) -> np.ndarray:
-    """The probe's weight vector in the units of the activations (undoing the standardisation)."""
-    scaler, logistic = probe[0], probe[-1]
-    w = logistic.coef_[0] / scaler.scale_
+    """The probe's unit weight vector in the units of the activations."""
+    w = _raw_weights(probe)
     return w / np.linalg.norm(w)
 
 
 def boundary(probe) -> float:
     """Where the decision boundary (p = 0.5) crosses the probe's unit direction `direction(probe)`."""
-    scaler, logistic = probe[0], probe[-1]
-    w = logistic.coef_[0] / scaler.scale_
-    return float((w @ scaler.mean_ - logistic.intercept_[0]) / np.linalg.norm(w))
+    w = _raw_weights(probe)
+    return float((w @ probe[0].mean_ - probe[-1].intercept_[0]) / np.linalg.norm(w))
 
 
 def angle(u: np.ndarray, v: np.ndarray) -> float:

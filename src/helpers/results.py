@@ -78,8 +78,9 @@ def page(metrics: dict[str, dict]) -> str:
 
 def main(argv: list[str]) -> None:
     metrics_dir, out = Path(argv[0]), Path(argv[1])
-    out.write_text(page(load(metrics_dir)))
-    print(f"{out}: results of {len(load(metrics_dir))} chapters from {metrics_dir}")
+    metrics = load(metrics_dir)
+    out.write_text(page(metrics))
+    print(f"{out}: results of {len(metrics)} chapters from {metrics_dir}")
 
 
 if __name__ == "__main__":
