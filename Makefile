@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test venv student clean clean-cache chromium
+.PHONY: book test venv student fork clean clean-cache chromium
 
 venv: $(STAMP)
 
@@ -60,6 +60,11 @@ test: $(STAMP) chromium
 
 student: $(STAMP)
 	$(BIN)/python -m helpers.student chapters student
+
+# A fork points the Colab and repository buttons, and each chapter's Colab cell, at itself:
+# `make fork URL=https://github.com/you/your-fork`.
+fork: $(STAMP)
+	$(BIN)/python -m helpers.fork "$(URL)"
 
 clean:
 	rm -rf _build student

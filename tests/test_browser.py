@@ -17,10 +17,12 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from helpers.fork import configured_url
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "tiny-smoke" / "_build" / "html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-COLAB = "https://colab.research.google.com/github/warning-framing-book/warning-framing-book/blob/main/"
+COLAB = configured_url(ROOT).replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -50,3 +50,32 @@ def test_notebook_contract(path):
     first = nb.cells[0].source
     assert first.startswith("# ") and "Objectives" in first and "Time" in first
     assert "run.finish(" in nb.cells[-1].source, "the last cell writes metrics.json"
+
+
+def test_colab_cells_install_from_the_configured_repository():
+    from helpers.fork import configured_url, notebook_urls
+
+    urls = notebook_urls(ROOT)
+    assert len(urls) == len(NOTEBOOKS)
+    assert {name: found for name, found in urls.items() if found != [configured_url(ROOT)]} == {}
+
+
+def test_fork_writes_its_address_everywhere(tmp_path):
+    import shutil
+
+    from helpers.fork import configured_url, notebook_urls, set_repository
+
+    for name in ("_config.yml", "README.md", "chapters"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, tmp_path / name)
+    old = configured_url(tmp_path).removeprefix("https://github.com/")  # owner/name
+    with pytest.raises(ValueError, match="github.com/you/your-fork"):
+        set_repository(tmp_path, "git@github.com:someone/fork")
+    changed = set_repository(tmp_path, "https://github.com/someone/fork.git")
+    assert len(changed) == 2 + len(NOTEBOOKS)
+    assert configured_url(tmp_path) == "https://github.com/someone/fork"
+    assert set(map(tuple, notebook_urls(tmp_path).values())) == {("https://github.com/someone/fork",)}
+    assert "colab.research.google.com/github/someone/fork/blob/main/chapters/" in (tmp_path / "README.md").read_text()
+    leftovers = [p for p in [tmp_path / "_config.yml", tmp_path / "README.md", *tmp_path.glob("chapters/*.ipynb")]
+                 if old in p.read_text()]
+    assert leftovers == []

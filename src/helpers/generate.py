@@ -2,9 +2,10 @@
 
 One batch holds many prompts and many samples per prompt, and the KV cache makes each new
 token cost one position, not the whole sequence. The loop is TransformerLens's own generate
-loop (its cache, attention mask and sampler) with one change: a row whose function is over
-leaves the batch. Nothing generated is ever run: `parses` asks
-Python's parser, which only reads.
+loop (its cache and attention mask) with two changes: a row whose function is over leaves the
+batch, and the next token is drawn by `draw` (the same distribution as torch.multinomial, a
+twentieth of its time on a CPU). Nothing generated is ever run: `parses` asks Python's parser,
+which only reads.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import torch
 from tqdm.auto import tqdm
 from transformer_lens import HookedTransformer
 from transformer_lens.cache.key_value_cache import TransformerLensKeyValueCache
-from transformer_lens.utilities.logits_utils import sample_logits
 from transformer_lens.utilities.tokenize_utils import get_attention_mask
 
 from helpers.budgets import sizes
@@ -27,7 +27,7 @@ MAX_NEW_TOKENS = 160   # a function of the corpus is 30-180 tokens of the tiny t
 @torch.no_grad()
 def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
            max_new_tokens: int = MAX_NEW_TOKENS, temperature: float = TEMPERATURE, seed: int = 0,
-           batch_size: int = 128, progress: bool = False) -> list[list[str]]:
+           batch_size: int | None = None, progress: bool = False) -> list[list[str]]:
     """`n_per_prompt` completions (text after the prompt) for every prompt, in prompt order.
 
     Rows are sorted by prompt length and left-padded, so a batch wastes little on padding. A row
@@ -35,6 +35,7 @@ def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
     that stopped costs nothing more (most functions end after a third of `max_new_tokens`).
     """
     torch.manual_seed(seed)
+    batch_size = batch_size or rows_per_batch(model)
     lengths = [len(model.to_tokens(p)[0]) for p in prompts]
     rows = sorted(((i, p) for i, p in enumerate(prompts) for _ in range(n_per_prompt)),
                   key=lambda row: lengths[row[0]])
@@ -44,6 +45,24 @@ def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
         for (i, _), ids in zip(batch, sample_ids(model, [p for _, p in batch], max_new_tokens, temperature)):
             out[i].append(model.tokenizer.decode(ids))
     return out
+
+
+def rows_per_batch(model: HookedTransformer) -> int:
+    """512 rows for a model under 10M parameters (the tiny preset: its KV cache is small, and a
+    bigger batch saves a quarter of the time on a CPU); 128 for the real presets, whose KV cache
+    at 128 rows of a few hundred tokens takes a few GB."""
+    return 512 if sum(p.numel() for p in model.parameters()) < 10_000_000 else 128
+
+
+def draw(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """One token per row from softmax(logits / temperature), by the inverse of the cumulative
+    distribution: one uniform number per row, where torch.multinomial spends many.
+    Temperature 0 is greedy: the most likely token."""
+    if temperature == 0:
+        return logits.argmax(-1)
+    cumulative = torch.softmax(logits.float() / temperature, dim=-1).cumsum(-1)
+    u = torch.rand(len(logits), 1, device=logits.device) * cumulative[:, -1:]
+    return torch.searchsorted(cumulative, u, right=True).squeeze(1).clamp(max=logits.shape[-1] - 1)
 
 
 def function_over(completion: str) -> bool:
@@ -69,7 +88,7 @@ def sample_ids(model: HookedTransformer, prompts: list[str], max_new_tokens: int
     eos, active = model.tokenizer.eos_token_id, list(range(len(prompts)))
     new: list[list[int]] = [[] for _ in prompts]
     for step in range(max_new_tokens):
-        picked = sample_logits(logits, temperature=temperature)
+        picked = draw(logits, temperature)
         for row, token in zip(active, picked.tolist()):
             new[row].append(token)
         check = (step + 1) % check_every == 0
