@@ -3,6 +3,7 @@ without console errors or failed requests, shows its figures, holds no error out
 pages that exist, points its Colab button at its own notebook, and keeps solutions folded.
 
 The book is built at the smoke budget (`make book BUDGET=smoke`), which renders the same pages.
+To check a book built already (the standard one, say): BOOK_HTML=_build/html pytest tests/test_browser.py
 """
 
 import functools
@@ -20,7 +21,7 @@ import pytest
 from helpers.fork import configured_url
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "tiny-smoke" / "_build" / "html"
+SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 COLAB = configured_url(ROOT).replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,7 +39,8 @@ def site():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("no Chromium here: apt-get install chromium (CI installs it)")
-    subprocess.run(["make", "book", "BUDGET=smoke"], cwd=ROOT, check=True, capture_output=True)
+    if "BOOK_HTML" not in os.environ:
+        subprocess.run(["make", "book", "BUDGET=smoke"], cwd=ROOT, check=True, capture_output=True)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
