@@ -51,9 +51,9 @@ def set_repository(root: Path, url: str) -> list[Path]:
         nb = nbformat.read(path, as_version=4)
         edited = False
         for cell in nb.cells:
-            new = REPO_LINE.sub(f'REPO = "{url}"', cell.source)
-            edited |= new != cell.source
-            cell.source = new
+            source = REPO_LINE.sub(f'REPO = "{url}"', cell.source)
+            edited |= source != cell.source
+            cell.source = source
         if edited:
             nbformat.write(nb, path)
             changed.append(path)
