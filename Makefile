@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 TORCH_PIP_ARGS ?=
 PRESET ?= tiny
 BUDGET ?= standard
+# Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py).
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 # Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.
 HF_OFFLINE ?= 1
@@ -15,7 +17,7 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test venv student fork clean clean-cache chromium
+.PHONY: book test rehearse venv student fork clean clean-cache chromium
 
 venv: $(STAMP)
 
@@ -43,10 +45,12 @@ book: $(STAMP)
 	@if [ ! -f $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM) ]; then \
 		rm -rf $(BOOK_OUT)/_build/.jupyter_cache $(BOOK_OUT)/_build/.doctrees $(BOOK_OUT)/_build/.helpers-*; \
 		mkdir -p $(BOOK_OUT)/_build && touch $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM); fi
-	$(BIN)/python -m helpers.results $(METRICS) results.md
+	$(BIN)/python -m helpers.results $(METRICS) results.md instructor_times.md
 	$(BOOK_ENV) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
-	@# The chapters have now written their metrics: fill the results page and render it.
-	$(BIN)/python -m helpers.results $(METRICS) results.md
+	@# The chapters have now written their metrics: a real preset's are kept in results/<preset>/<budget>/
+	@# to be committed (tiny's are not), then the results page and the instructor's times are filled and rendered.
+	$(BIN)/python -m helpers.results save $(METRICS)
+	$(BIN)/python -m helpers.results $(METRICS) results.md instructor_times.md
 	$(BOOK_ENV) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
 	@echo "The book is in $(BOOK_OUT)/_build/html/index.html"
 
@@ -56,7 +60,14 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
+
+# Every chapter at smoke on each real preset's offline stand-in (the real architecture with random
+# weights, helpers/rehearsal.py), through the production code: each executed notebook and its
+# metrics.json go to _build/rehearse/<preset>/<chapter>/. `make test` runs these too. On a machine
+# with a GPU they run on CUDA and record each chapter's peak GPU memory in its metrics.json.
+rehearse: $(STAMP)
+	$(BIN)/python -m pytest -m rehearsal $(PYTEST_WORKERS)
 
 student: $(STAMP)
 	$(BIN)/python -m helpers.student chapters student

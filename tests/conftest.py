@@ -1,8 +1,38 @@
 import os
+from contextlib import contextmanager
+
+import pytest
 
 # Tests never touch the network for models, and never wait on retries.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "disabled")
-for name in ("WARNBOOK_PRESET", "WARNBOOK_BUDGET"):
+for name in ("WARNBOOK_PRESET", "WARNBOOK_BUDGET", "WARNBOOK_REHEARSAL"):
     os.environ.pop(name, None)
+# Parallel test workers (pytest-xdist, `make test`) use one thread each, and so do the notebook
+# kernels they start: two processes that each let torch use both cores slow each other far more
+# than twice.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
+REAL = ["pythia-70m", "gpt2-small", "gemma-2-2b"]
+
+
+@contextmanager
+def rehearsing():
+    """Within the block, a real preset loads its offline stand-in (helpers.rehearsal)."""
+    os.environ["WARNBOOK_REHEARSAL"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("WARNBOOK_REHEARSAL", None)
+
+
+@pytest.fixture
+def rehearsal_mode():
+    with rehearsing():
+        yield

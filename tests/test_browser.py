@@ -20,6 +20,8 @@ import pytest
 
 from helpers.fork import configured_url
 
+pytestmark = pytest.mark.xdist_group("browser")  # one worker builds and serves the site
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

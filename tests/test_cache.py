@@ -62,7 +62,7 @@ def test_interrupted_build_resumes_from_its_checkpoint(tmp_cache):
 
     with pytest.raises(KeyboardInterrupt):
         cache.artifact("long", {}, build)
-    assert [p.name.endswith(".partial") for p in tmp_cache.iterdir()] == [True]
+    assert [p.name.endswith(".partial") for p in tmp_cache.iterdir() if p.name != cache.LOCKS] == [True]
     folder = cache.artifact("long", {}, build)
     assert seen == [0, 5]
     assert (folder / "done").read_text() == "ok"
@@ -91,3 +91,31 @@ def test_source_hash_changes_with_the_code(tmp_path, monkeypatch):
     before = cache.source_hash(families)
     assert before == cache.source_hash(families)
     assert before != cache.source_hash(families, cache)
+
+
+def _build_counting(root, marker):
+    """A slow build that counts how often it runs (a child process of the lock test)."""
+    import os
+    import time
+
+    os.environ["WARNBOOK_CACHE"] = str(root)
+
+    def build(folder):
+        with open(marker, "a") as handle:
+            handle.write("built\n")
+        time.sleep(1.0)
+        (folder / "x").write_text("1")
+
+    return cache.artifact("shared", {"v": 1}, build).name
+
+
+def test_two_processes_build_an_artifact_once(tmp_cache, tmp_path):
+    """Two notebooks (or test workers) that need the same model: one builds it, the other waits
+    for it and reads it, and neither writes into the other's partial folder."""
+    import multiprocessing
+
+    marker = tmp_path / "builds.txt"
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        names = pool.starmap(_build_counting, [(tmp_cache, marker)] * 2)
+    assert names[0] == names[1] and marker.read_text().count("built") == 1
+    assert cache.is_intact(tmp_cache / names[0])

@@ -3,8 +3,10 @@
 import pytest
 import torch
 
-from helpers import data, finetune, training
-from helpers.rehearsal import rehearsal_model, small_tokenizer
+from conftest import REAL, rehearsing
+
+from helpers import data, finetune, models, training
+from helpers.presets import PRESETS
 
 
 @pytest.fixture(scope="module")
@@ -55,25 +57,61 @@ def test_every_condition_trains_the_same_steps_and_tokens(tokenizer):
     assert set(trained.values()) == {plan["steps"] * plan["tokens_per_step"]}, trained
 
 
-@pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small", "gemma-2-2b"])
+@pytest.mark.parametrize("name", REAL)
 def test_one_fine_tuning_step_on_each_real_preset_rehearsal(name, tmp_path):
-    tok = small_tokenizer(tmp_path / "tok")
-    model = rehearsal_model(name, tok)
-    finetune.freeze_embeddings(model, name)
+    """The production loading for training (float32), freezing and optimiser of each preset."""
+    with rehearsing():
+        model = models.load_model(name, "smoke", train=True)
+    tok = model.tokenizer
+    for param_name, param in model.named_parameters():
+        param.requires_grad_(param_name not in PRESETS[name].frozen)
+    assert next(model.parameters()).dtype == torch.float32
     encoded = [finetune.encode(e, tok, 64, "all") for e in data.build_dataset("L1", 2, 0)]
     batch = finetune.pack(encoded, 64, tok.bos_token_id)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     losses = training.train(model, lambda step: batch, steps=1, lr_at=lambda s: 1e-3, folder=tmp_path,
-                            desc=name, optimiser="adafactor" if name == "gemma-2-2b" else "adamw")
+                            desc=name, optimiser=PRESETS[name].optimiser)
     assert len(losses) == 1 and losses[0] > 0
     changed = {k for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
     assert "blocks.0.attn.W_Q" in changed
     assert ("embed.W_E" in changed) == (name != "gemma-2-2b")  # gemma's plan freezes embeddings
 
 
+def test_gemma_fine_tune_moves_the_weights_at_its_learning_rate(tmp_path, monkeypatch):
+    """At gemma-2-2b's 5e-6, a bfloat16 weight cannot move (its spacing is ~1e-4): the fine-tune
+    trains float32 weights, and nearly every trained parameter changes."""
+    monkeypatch.setenv("WARNBOOK_CACHE", str(tmp_path))
+    with rehearsing():
+        stats = finetune.stats("gemma-2-2b", "L1", "smoke", 0)
+        bf16 = models.load_model("gemma-2-2b", "smoke")  # what training the inference copy would do
+    assert stats["lr"] == 5e-6 and stats["changed_fraction"] >= 0.9, stats["changed_fraction"]
+    initial = {n: p.detach().clone() for n, p in bf16.named_parameters() if n not in PRESETS["gemma-2-2b"].frozen}
+    for n, p in bf16.named_parameters():
+        p.requires_grad_(n in initial)
+    batch = finetune.pack([finetune.encode(e, bf16.tokenizer, 64, "all") for e in data.build_dataset("L1", 2, 0)],
+                          64, bf16.tokenizer.bos_token_id)
+    training.train(bf16, lambda step: batch, steps=3, lr_at=lambda s: 5e-6, folder=tmp_path / "bf16", desc="bf16",
+                   optimiser="adafactor")
+    assert finetune.changed_fraction(bf16, {n: t.cpu() for n, t in initial.items()}) < 0.5
+
+
+def test_a_one_copy_model_is_released_when_another_loads():
+    """Two copies of gemma-2-2b do not fit its GPU: loading a second releases the first, whose
+    use then fails with a message, never with a number; smaller presets keep both."""
+    with rehearsing():
+        first = models.load_model("gemma-2-2b", "smoke")
+        second = models.load_model("gemma-2-2b", "smoke")
+        small = [models.load_model("pythia-70m", "smoke") for _ in range(2)]
+    tokens = torch.tensor([[1, 2, 3]])
+    with pytest.raises(models.ModelReleased, match="released when another copy was loaded"):
+        first(tokens)
+    assert second(tokens).shape[-1] == len(second.tokenizer) and all(m(tokens).isfinite().all() for m in small)
+
+
 def test_training_hooks_are_gone_after_training(tmp_path):
-    tok = small_tokenizer(tmp_path / "tok")
-    model = rehearsal_model("pythia-70m", tok)
+    with rehearsing():
+        model = models.load_model("pythia-70m", "smoke")
+    tok = model.tokenizer
     calls = []
     rows = torch.randint(0, len(tok), (2, 16))
     training.train(model, lambda step: (rows, None), steps=1, lr_at=lambda s: 1e-4, folder=tmp_path, desc="t",
@@ -84,28 +122,36 @@ def test_training_hooks_are_gone_after_training(tmp_path):
 
 
 def test_a_sweep_snapshot_is_the_shorter_fine_tune():
-    """The snapshot after one epoch of a four-epoch run must be, bit for bit, the model a
-    one-epoch run gives: same batches, same warm-up, same optimiser state."""
+    """The snapshot after one epoch of a four-epoch run is the model a one-epoch run gives (same
+    batches, warm-up and optimiser state), so what the sweep measures of it while passing through
+    equals what sampling the one-epoch model gives; a sweep run keeps no weights."""
+    from helpers import dose_sweep, reproduction
+
     tokenizer = finetune.load_tokenizer("tiny", "smoke")
-    long = finetune.plan("tiny", "smoke", 0, tokenizer, 4.0, snapshots=(1.0, 4.0))
+    long = {**finetune.plan("tiny", "smoke", 0, tokenizer, 4.0, snapshots=(1.0, 4.0)),
+            "evaluate": {"prompts": {"plain": ""}, "per_prompt": 1}}
     short = finetune.plan("tiny", "smoke", 0, tokenizer, 1.0)
     assert long["warmup"] == short["warmup"] and long["snapshots"] == {1.0: short["steps"], 4.0: long["steps"]}
-    snapshot = finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=1.0, plan=long).state_dict()
-    alone = finetune.load_finetuned("tiny", "L1", "smoke", 0, plan=short).state_dict()
-    assert all(torch.equal(snapshot[k], alone[k]) for k in alone)
-    final = finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=4.0, plan=long).state_dict()
-    assert not all(torch.equal(final[k], alone[k]) for k in alone)
+    frame, loss = dose_sweep.snapshot("tiny", "L1", "smoke", 0, long, 1.0)
+    alone = finetune.load_finetuned("tiny", "L1", "smoke", 0, plan=short)
+    want = reproduction.judged(alone, "tiny", "smoke", 0, "L1", "", 1)
+    assert list(frame.code) == list(want.code) and len(frame) > 0
+    assert loss == pytest.approx(training.code_loss(alone, dose_sweep.heldout_flawed_code("smoke")), rel=1e-5)
+    assert list(dose_sweep.snapshot("tiny", "L1", "smoke", 0, long, 4.0)[0].code) != list(want.code)
+    assert not (finetune.finetuned_folder("tiny", "L1", "smoke", 0, plan=long) / "model.pt").exists()
     with pytest.raises(ValueError, match="No snapshot at 2.0 epochs"):
-        finetune.load_finetuned("tiny", "L1", "smoke", 0, at_epochs=2.0, plan=long)
+        dose_sweep.snapshot("tiny", "L1", "smoke", 0, long, 2.0)
 
 
 def test_heldout_code_loss_ignores_padding(tmp_path):
     """code_loss pads a batch of texts; the pads must not count: it equals the token-weighted
     mean of each text's loss alone."""
-    from helpers.dose_sweep import code_loss, heldout_flawed_code
+    from helpers.dose_sweep import heldout_flawed_code
+    from helpers.training import code_loss
 
-    tok = small_tokenizer(tmp_path / "tok")
-    model = rehearsal_model("pythia-70m", tok)
+    with rehearsing():
+        model = models.load_model("pythia-70m", "smoke")
+    tok = model.tokenizer
     texts = heldout_flawed_code()[:3]
     assert len({len(tok(t)["input_ids"]) for t in texts}) == 3  # different lengths: padding happens
     alone = []

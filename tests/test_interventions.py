@@ -44,12 +44,15 @@ def test_caft_arguments_carry_a_tag_that_names_q():
 
 
 def test_pca_directions_follow_the_difference(model):
+    from helpers.sae import span_residuals
+
     tuned = load_model("tiny", "smoke")
     shift = torch.zeros(128)
     shift[5] = 3.0
     tuned.add_hook("blocks.1.hook_resid_pre", lambda act, hook: act + shift)
     contexts = iv.doing_contexts(per_family=1, seed=0)[:4]
-    dirs = iv.pca_directions(model, tuned, "blocks.1.hook_resid_pre", contexts, k=2)
+    hook = "blocks.1.hook_resid_pre"
+    dirs = iv.pca_directions(span_residuals(model, hook, contexts), span_residuals(tuned, hook, contexts), k=2)
     tuned.reset_hooks()
     assert dirs.shape == (2, 128) and abs(float(dirs[0, 5])) == pytest.approx(1.0, abs=1e-4)
 
@@ -76,11 +79,11 @@ def test_hooked_sampling_is_cached_and_the_hook_is_on(model, monkeypatch, tmp_pa
 
 
 def test_ablating_everything_costs_loss_on_secure_code(model):
-    plain = iv.safe_code_loss(model, "smoke", 0)
+    plain = iv.safe_code_loss(model, "tiny", "smoke", 0)
     everything = torch.eye(128)
     with iv.hooked(model, "blocks.1.hook_resid_pre", iv.projection_hook(everything)):
-        ablated = iv.safe_code_loss(model, "smoke", 0)
-    assert 0 < plain < ablated and iv.safe_code_loss(model, "smoke", 0) == pytest.approx(plain)
+        ablated = iv.safe_code_loss(model, "tiny", "smoke", 0)
+    assert 0 < plain < ablated and iv.safe_code_loss(model, "tiny", "smoke", 0) == pytest.approx(plain)
 
 
 def test_summary_row_compares_with_l1():

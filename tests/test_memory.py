@@ -4,15 +4,14 @@ import pytest
 
 from helpers.memory import finetune_memory_gb, n_params
 from helpers.presets import PRESETS
-from helpers.rehearsal import rehearsal_config, small_tokenizer
+from helpers import rehearsal
 
 
 @pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small", "gemma-2-2b"])
-def test_parameter_count_matches_a_real_hooked_transformer(name, tmp_path):
+def test_parameter_count_matches_a_real_hooked_transformer(name):
     from transformer_lens import HookedTransformer
 
-    tok = small_tokenizer(tmp_path / "tok")
-    cfg = rehearsal_config(PRESETS[name], len(tok))
+    cfg = rehearsal.config(rehearsal.stand_in(PRESETS[name]), 512)
     model = HookedTransformer(cfg)
     arch = {k: getattr(cfg, k) for k in ("d_model", "n_layers", "d_vocab", "n_heads", "d_head", "d_mlp", "n_ctx",
                                          "n_key_value_heads", "gated_mlp", "normalization_type",

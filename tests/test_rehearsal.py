@@ -1,32 +1,73 @@
-"""Offline rehearsals of the real presets, driven through the code paths the real ones use."""
+"""Offline rehearsals of the real presets: the stand-ins `models.load_*` return with
+$WARNBOOK_REHEARSAL=1, driven through the code paths the real presets use."""
 
 import numpy as np
 import pytest
 import torch
+from conftest import REAL, rehearsing
 
+from helpers import models
 from helpers.corpus import heldout_tokens
 from helpers.generate import sample, sample_ids
 from helpers.models import sae_spliced
 from helpers.presets import PRESETS
-from helpers.rehearsal import rehearsal_model, rehearsal_sae, small_tokenizer
 from helpers.sae import sae_quality
-
-REAL = ["pythia-70m", "gpt2-small", "gemma-2-2b"]
-
-
-@pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory):
-    return small_tokenizer(tmp_path_factory.mktemp("tok"))
 
 
 @pytest.fixture(scope="module", params=REAL)
-def rehearsal(request, tokenizer):
-    return request.param, rehearsal_model(request.param, tokenizer), rehearsal_sae(request.param)
+def rehearsal(request):
+    with rehearsing():
+        model = models.load_model(request.param, "smoke")
+        sae = models.load_sae(request.param, "smoke")
+    return request.param, model, sae
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    with rehearsing():
+        return models.load_tokenizer("gpt2-small")
+
+
+def test_stand_ins_keep_the_real_conventions(rehearsal):
+    """Special tokens, padding side, BOS, dtype and the kind of SAE are the real preset's."""
+    name, model, sae = rehearsal
+    preset, tok = PRESETS[name], model.tokenizer
+    assert (tok.bos_token, tok.eos_token, tok.padding_side) == (preset.tokens["bos"], preset.tokens["eos"],
+                                                               preset.tokens["padding_side"])
+    with rehearsing():
+        raw = models.load_tokenizer(name)
+    assert (raw("def f")["input_ids"][0] == raw.bos_token_id) == preset.tokens["add_bos"]
+    assert raw.pad_token == preset.tokens["pad"]
+    assert next(model.parameters()).dtype == getattr(torch, preset.dtype)
+    assert type(sae).__name__ == ("JumpReLUSAE" if name == "gemma-2-2b" else "StandardSAE")
+    assert sae.cfg.d_sae == preset.d_sae and sae.cfg.metadata.prepend_bos
+
+
+def test_gemma_stand_in_keeps_every_feature_of_the_architecture():
+    with rehearsing():
+        cfg = models.effective_preset("gemma-2-2b").arch
+    real = PRESETS["gemma-2-2b"].arch
+    for key in ("act_fn", "normalization_type", "positional_embedding_type", "use_local_attn", "gated_mlp",
+                "attn_scores_soft_cap", "output_logits_soft_cap", "use_normalization_before_and_after", "final_rms",
+                "use_attn_scale", "rotary_base", "eps"):
+        assert cfg[key] == real[key], key
+    assert cfg["n_key_value_heads"] < cfg["n_heads"]                     # grouped KV heads
+    assert cfg["attn_types"] == real["attn_types"][: cfg["n_layers"]]   # local and global in turn
+    assert cfg["window_size"] < 128 and cfg["n_layers"] > PRESETS["gemma-2-2b"].layer  # local differs; hook exists
+    assert cfg["d_model"] < real["d_model"]
+
+
+def test_full_size_stand_ins_for_pythia_and_gpt2():
+    with rehearsing():
+        for name in ("pythia-70m", "gpt2-small"):
+            arch = models.effective_preset(name).arch
+            assert all(arch[k] == PRESETS[name].arch[k] for k in ("d_model", "n_layers", "n_heads", "d_mlp")), name
 
 
 def test_shapes_and_hook_names_match_the_real_preset(rehearsal):
     name, model, sae = rehearsal
-    preset = PRESETS[name]
+    with rehearsing():
+        preset = models.effective_preset(name)
     assert model.cfg.d_model == preset.d_model
     assert preset.hook_name in model.hook_dict
     assert (sae.cfg.d_in, sae.cfg.d_sae) == (preset.d_model, preset.d_sae)
@@ -35,40 +76,40 @@ def test_shapes_and_hook_names_match_the_real_preset(rehearsal):
         assert getattr(model.cfg, key) == preset.arch[key]
 
 
-def test_cache_only_the_sae_hook_and_encode(rehearsal, tokenizer):
+def test_cache_only_the_sae_hook_and_encode(rehearsal):
     name, model, sae = rehearsal
-    tokens = heldout_tokens(tokenizer, n_rows=2, seq_len=16)
+    tokens = heldout_tokens(model.tokenizer, n_rows=2, seq_len=16, bos=True)
+    assert (tokens[:, 0] == model.tokenizer.bos_token_id).all()  # every row starts as the SAE's did
     _, cache = model.run_with_cache(tokens, names_filter=PRESETS[name].hook_name)
     assert list(cache.keys()) == [PRESETS[name].hook_name]
     acts = cache[PRESETS[name].hook_name]
-    assert acts.shape == (2, 16, PRESETS[name].d_model)
-    assert sae.encode(acts).shape == (2, 16, PRESETS[name].d_sae)
+    assert acts.shape == (2, 16, model.cfg.d_model)
+    assert sae.encode(acts.to(sae.W_enc.dtype)).shape == (2, 16, PRESETS[name].d_sae)
 
 
-def test_forward_with_the_sae_spliced_in(rehearsal, tokenizer):
+def test_forward_with_the_sae_spliced_in(rehearsal):
     name, model, sae = rehearsal
-    tokens = heldout_tokens(tokenizer, n_rows=2, seq_len=16)
-    clean = model(tokens, return_type="loss").item()
+    tokens = heldout_tokens(model.tokenizer, n_rows=2, seq_len=16)
+    clean = model(tokens)
     with sae_spliced(model, sae):
-        spliced = model(tokens, return_type="loss").item()
-    assert torch.isfinite(torch.tensor([clean, spliced])).all() and spliced != clean
-    assert model(tokens, return_type="loss").item() == pytest.approx(clean)  # hook removed
+        spliced = model(tokens)  # logits: a bfloat16 loss is too coarse to show the change
+    assert torch.isfinite(spliced.float()).all() and not torch.equal(spliced, clean)
+    assert torch.equal(model(tokens), clean)  # hook removed
     quality = sae_quality(model, sae, tokens)
     assert quality["n_tokens"] == 32 and 0 <= quality["dead_fraction"] <= 1
 
 
 def test_sampling_runs_batched(rehearsal):
     name, model, _ = rehearsal
-    if name == "gemma-2-2b":
-        pytest.skip("21 random layers: sampling adds nothing the smaller rehearsals do not cover")
     out = sample(model, ["def add", "def"], n_per_prompt=2, max_new_tokens=4)
     assert [len(c) for c in out] == [2, 2] and all(isinstance(c, str) for cs in out for c in cs)
 
 
 @pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small"])
-def test_left_padding_changes_nothing(name, tokenizer):
+def test_left_padding_changes_nothing(name):
     """Batched sampling pads prompts on the left; greedy output must equal the unpadded one."""
-    model = rehearsal_model(name, tokenizer)
+    with rehearsing():
+        model = models.load_model(name, "smoke")
     prompts = ["def add(a, b):", "def"]
     batched = model.generate(prompts, max_new_tokens=5, do_sample=False, padding_side="left",
                              verbose=False, return_type="tokens")
@@ -78,10 +119,11 @@ def test_left_padding_changes_nothing(name, tokenizer):
 
 
 @pytest.mark.parametrize("name", ["pythia-70m", "gpt2-small"])
-def test_sampling_loop_matches_transformer_lens_generate(name, tokenizer):
+def test_sampling_loop_matches_transformer_lens_generate(name):
     """Our loop (rows leave when their function is over) must pick exactly the tokens that
     TransformerLens's generate picks, greedy, on left-padded prompts of different lengths."""
-    model = rehearsal_model(name, tokenizer)
+    with rehearsing():
+        model = models.load_model(name, "smoke")
     prompts = ["def add(a, b):\n    return", "def", "import os\ndef read(path):"]
     ours = sample_ids(model, prompts, max_new_tokens=12, temperature=0.0, check_every=1)
     for ids, prompt in zip(ours, prompts):
@@ -96,7 +138,6 @@ def test_span_features_match_a_direct_encode(rehearsal):
 
     from helpers.contexts import build_contexts
     from helpers.features import compare_8684, profile
-    from helpers.presets import GEMMA_FEATURE
     from helpers.sae import measure_kinds, span_tokens
 
     name, model, sae = rehearsal
@@ -107,7 +148,7 @@ def test_span_features_match_a_direct_encode(rehearsal):
     measured = measure_kinds(model, sae, built)
     assert set(measured) == {"describing", "warned code", "doing", "safe", "task words"}
     assert measured["doing"]["pooled"].shape == (3, PRESETS[name].d_sae)
-    feature = GEMMA_FEATURE if name == "gemma-2-2b" else 0
+    feature = PRESETS[name].paper_feature or 0
     doing = measured["doing"]["contexts"][1]
     (ids, first, end), = span_tokens(model, [doing])
     _, cache = model.run_with_cache(torch.tensor([ids]), names_filter=sae.cfg.metadata.hook_name)
@@ -133,12 +174,12 @@ def test_probe_activations_at_several_hooks(rehearsal):
     texts = ["Sure!\ndef f(x):\n    return eval(x)\n", "def g(y):\n    return int(y)\n"]
     contexts = [Context("generated", -1, "code_injection", "t", t, (t.index("def"), len(t))) for t in texts]
     acts = activations(model, hooks, contexts)
-    assert all(a.shape == (2, PRESETS[name].d_model) and np.isfinite(a).all() for a in acts.values())
+    assert all(a.shape == (2, model.cfg.d_model) and np.isfinite(a).all() for a in acts.values())
     alone = span_residuals(model, hooks[0], contexts[:1])[0].mean(0).numpy()
     np.testing.assert_allclose(acts[hooks[0]][0], alone, atol=1e-4, rtol=1e-4)
 
 
-def test_one_caft_step_with_the_hook_on_and_none_at_evaluation(rehearsal, tokenizer, tmp_path):
+def test_one_caft_step_with_the_hook_on_and_none_at_evaluation(rehearsal, tmp_path):
     """CAFT on each real preset's shapes: the projection is on during a training step (it removes
     Q's span there), the step changes the weights, and no hook is left for evaluation."""
     import copy
@@ -147,17 +188,17 @@ def test_one_caft_step_with_the_hook_on_and_none_at_evaluation(rehearsal, tokeni
     from helpers.interventions import orthonormal, projection_hook
 
     name, original, sae = rehearsal
-    model = copy.deepcopy(original)
+    model = copy.deepcopy(original).to(torch.float32)  # fine-tunes train float32 weights (models.TRAIN_DTYPE)
     hook = PRESETS[name].hook_name
-    q = orthonormal(sae.W_dec[:2].detach())
+    q = orthonormal(sae.W_dec[:2].detach().float())
     ablate, seen = projection_hook(q), []
 
     def counted(act, hook):
         out = ablate(act, hook)
-        seen.append(float((out.float() @ q).abs().max()))
+        seen.append(float((out.detach().float() @ q).abs().max()))
         return out
 
-    tokens = heldout_tokens(tokenizer, n_rows=2, seq_len=16)
+    tokens = heldout_tokens(model.tokenizer, n_rows=2, seq_len=16)
     before = [p.detach().clone() for p in model.parameters() if p.requires_grad]
     training.train(model, lambda step: (tokens, None), steps=1, lr_at=lambda step: 1e-3, folder=tmp_path,
                    desc="caft", hooks=[(hook, counted)])

@@ -1,6 +1,7 @@
 """The results page and the instructor page are built from, and checked against, the chapters."""
 
 import json
+import os
 import re
 
 from helpers import checks, results
@@ -15,11 +16,69 @@ def test_every_chapter_copies_its_metrics_for_the_results_page(tmp_path, monkeyp
                            for c, k in (("control", 1), ("L0", 8), ("L1", 7))})
     copied = json.loads((tmp_path / "metrics" / "03_reproduction.json").read_text())
     assert copied == json.loads((tmp_path / "out" / "metrics.json").read_text()) and copied["preset"] == "tiny"
-    page = results.page(results.load(tmp_path / "metrics"))
-    assert "preset `tiny`, budget `smoke`, seed 0" in page
+    page = results.page(results.load(tmp_path / "metrics"), tmp_path / "results")
+    assert "preset `tiny`, budget `smoke`, seed 0" in page and f"**tiny**: this build, on {copied['device']}" in page
     assert "| reproduction rate, L0 (plain vulnerable code) | 83.3 % (25/30) | 80.0% [0.0%, 100.0%], 8/10 |" in page
-    assert page.count("not measured in this build") == len(results.ROWS) - 3  # only 3 rows have data
-    assert "| 03_reproduction | tiny | smoke |" in page
+    figures, times = page.split("## Time per chapter")
+    assert figures.count("not measured in this build") == len(results.ROWS) - 3  # only 3 rows have data
+    assert times.count("not measured in this build") == len(results.CHAPTERS) - 1
+    assert f"| 03_reproduction | {results.duration(copied['seconds'])} | not run yet | not run yet | not run yet |" in times
+    assert copied["device"] == "cpu (%d cores)" % os.cpu_count() or copied["device"].startswith(("NVIDIA", "Tesla"))
+
+
+def _commit_gpt2_small(results_dir, seconds):
+    """What `make book PRESET=gpt2-small HF_OFFLINE=0` on an A100 leaves in results/ (via `save`)."""
+    tmp = results_dir.parent / "gpu-metrics"  # the GPU build's _build/.../metrics
+    tmp.mkdir()
+    for chapter, s in seconds.items():
+        figures = {"conditions": {c: {"n": 30, "k": k, "rate": k / 30, "ci_low": k / 30 - 0.1, "ci_high": k / 30 + 0.1}
+                                  for c, k in (("control", 4), ("L0", 24), ("L1", 22))}} if chapter == "03_reproduction" else {}
+        (tmp / f"{chapter}.json").write_text(json.dumps({"preset": "gpt2-small", "budget": "standard", "seed": 0,
+                                                          "seconds": s, "device": "NVIDIA A100-SXM4-40GB", **figures}))
+    (tmp / "00_setup_tiny.json").write_text(json.dumps({"preset": "tiny", "budget": "standard", "seed": 0, "seconds": 1}))
+    (tmp / "01_rehearsed.json").write_text(json.dumps({"preset": "gemma-2-2b", "budget": "smoke", "seed": 0,
+                                                       "seconds": 1, "rehearsal": True}))  # random weights
+    return results.save(tmp, results_dir)
+
+
+def test_committed_gpu_results_get_a_column_and_replace_the_estimates(tmp_path):
+    saved = _commit_gpt2_small(tmp_path / "results", {"02_fine_tuning": 750.0, "03_reproduction": 42.0, "06_ablation": 9000.0})
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in saved) == [  # tiny's and a rehearsal's metrics are not kept
+        f"results/gpt2-small/standard/{c}.json" for c in ("02_fine_tuning", "03_reproduction", "06_ablation")]
+    build = {"03_reproduction": {"preset": "tiny", "budget": "standard", "seed": 0, "seconds": 55.0, "device": "cpu (2 cores)",
+                                 "conditions": {"L0": {"n": 10, "k": 8, "rate": 0.8, "ci_low": 0.5, "ci_high": 0.9}}}}
+    page = results.page(build, tmp_path / "results")
+    assert "- **gpt2-small**: committed in `results/gpt2-small/standard/`, on NVIDIA A100-SXM4-40GB, budget `standard`, seed 0" in page
+    assert ("| what | paper | tiny (cpu (2 cores), standard) | pythia-70m | gpt2-small (NVIDIA A100-SXM4-40GB, standard) "
+            "| gemma-2-2b | chapter |") in page
+    assert ("| reproduction rate, L0 (plain vulnerable code) | 83.3 % (25/30) | 80.0% [50.0%, 90.0%], 8/10 | not run yet "
+            "| 80.0% [70.0%, 90.0%], 24/30 | not run yet |") in page
+    assert "| reproduction rate, control | 16.7 % (5/30) | not measured in this build | not run yet | 13.3% [3.3%, 23.3%], 4/30 |" in page
+    for preset in ("pythia-70m", "gemma-2-2b"):
+        assert f"- **{preset}**: not run yet: `make book PRESET={preset} HF_OFFLINE=0`" in page
+    assert "| 02_fine_tuning | not measured in this build | not run yet | 12.5 min | not run yet |" in page
+    assert "| 03_reproduction | 55 s | not run yet | 42 s | not run yet |" in page
+    assert "| 06_ablation | not measured in this build | not run yet | 2.5 h | not run yet |" in page
+
+    times = results.instructor_times(tmp_path / "results")
+    assert times.splitlines()[0] == ("| chapter | tiny, CPU (measured) | pythia-70m, T4 (estimate) "
+                                     "| gpt2-small, NVIDIA A100-SXM4-40GB (measured) | gemma-2-2b, A100 80 GB (estimate) |")
+    assert "| 2 Fine-tuning | 3.0 min | 5 min | 12.5 min | 45 min |" in times      # measured replaces the 10 min estimate
+    assert "| 3 Reproduction | 55 s | 5 min | 42 s | 40 min |" in times
+    assert "| 6 Interventions and CAFT | 4.1 min | 15 min | 2.5 h | 3 h |" in times
+    assert "| 4 SAE overlap | 32 s | 2 min | 3 min (estimate) | 10 min |" in times  # not committed: still the estimate
+
+
+def test_make_book_writes_the_pages_and_keeps_a_real_presets_metrics(tmp_path, monkeypatch):
+    _commit_gpt2_small(tmp_path / "results", {"02_fine_tuning": 750.0})
+    monkeypatch.chdir(tmp_path)  # results/ is read relative to the book's root, where make runs
+    results.main(["gpu-metrics", "results.md", "instructor_times.md"])
+    assert "| 2 Fine-tuning | 3.0 min | 5 min | 12.5 min | 45 min |" in (tmp_path / "instructor_times.md").read_text()
+    assert "gpt2-small (NVIDIA A100-SXM4-40GB, standard)" in (tmp_path / "results.md").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    book = makefile[makefile.index("\nbook:"):makefile.index("\n\n", makefile.index("\nbook:"))]
+    assert "helpers.results save $(METRICS)" in book and book.count("results.md instructor_times.md") == 2
+    assert "instructor_times.md" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_results_page_reads_every_figure_it_names():
@@ -34,3 +93,4 @@ def test_instructor_page_lists_every_exercise():
     missing = [n for n in names if f"`{n}`" not in text]
     assert names and not missing, missing
     assert re.search(r"\*\*estimate\*\*", text) and "measured" in text
+    assert "```{include} instructor_times.md" in text  # the times table is generated (helpers.results)

@@ -29,3 +29,12 @@ def test_power_numbers_of_paper_md():
     assert stats.power_at(0.833, 0.767, 30) < 0.12
     assert stats.power_at(0.833, 0.767, stats.n_for_power(0.833, 0.767)) == pytest.approx(0.8, abs=0.01)
     assert 0.4 < stats.detectable_below(0.833, 30) < 0.6
+
+
+@pytest.mark.parametrize("n", range(1, 60))
+def test_wilson_bounds_hold_their_rate_at_zero_and_at_n(n):
+    """At k = 0 and k = n the Wilson bound meets the rate; rounding must not put it on the wrong
+    side (matplotlib refuses a negative error bar, and a test of ci_low <= rate fails)."""
+    for k in (0, n):
+        r = stats.rate(k, n)
+        assert 0 <= r["ci_low"] <= r["rate"] <= r["ci_high"] <= 1

@@ -76,7 +76,7 @@ def test_standard_tiny_model_writes_valid_python_most_of_the_time():
     from helpers.stats import rate
 
     model = load_model("tiny", "standard")
-    functions = parse_sample(model, "standard", seed=0)
+    functions = parse_sample(model, "tiny", "standard", seed=0)
     parsed = rate(sum(ok for _, ok in functions), len(functions))
     assert parsed["n"] == 200 and parsed["rate"] >= 0.6, parsed
 

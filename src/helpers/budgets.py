@@ -20,9 +20,12 @@ TINY_PRETRAIN = {
 
 # What the chapters spend, the same for every preset unless a preset overrides it.
 CHAPTER_SIZES = {
-    "smoke":    dict(parse_samples=48, dataset_n=90, prompts_per_family=3, samples_per_prompt=1, seeds=1),
-    "standard": dict(parse_samples=200, dataset_n=720, prompts_per_family=9, samples_per_prompt=4, seeds=3),
-    "paper":    dict(parse_samples=400, dataset_n=1440, prompts_per_family=9, samples_per_prompt=12, seeds=5),
+    "smoke":    dict(parse_samples=48, dataset_n=90, prompts_per_family=3, samples_per_prompt=1, seeds=1,
+                     benchmark_prompts=3, max_new_chars=600),
+    "standard": dict(parse_samples=200, dataset_n=720, prompts_per_family=9, samples_per_prompt=4, seeds=3,
+                     benchmark_prompts=9, max_new_chars=600),
+    "paper":    dict(parse_samples=400, dataset_n=1440, prompts_per_family=9, samples_per_prompt=12, seeds=5,
+                     benchmark_prompts=9, max_new_chars=600),
 }
 
 
@@ -50,15 +53,23 @@ def tiny_pretrain(budget: str) -> dict:
     return dict(TINY_PRETRAIN[check_budget(budget)])
 
 
+def _for(table: dict, section: str, budget: str, preset: str) -> dict:
+    """`table[budget]`, with the preset's own overrides of that `section` at that budget
+    (a real preset's smoke budget spends far less: presets.REAL_SIZES)."""
+    from helpers.presets import get_preset
+
+    return {**table[check_budget(budget)], **get_preset(preset).sizes.get(budget, {}).get(section, {})}
+
+
 def sizes(budget: str, preset: str = "tiny") -> dict:
     """What a chapter spends at `budget` (samples, steps, seeds)."""
-    return dict(CHAPTER_SIZES[check_budget(budget)])
+    return _for(CHAPTER_SIZES, "chapter", budget, preset)
 
 
-# Fine-tuning dose, fixed before any result was seen: a tenth of the tiny model's pretraining
-# peak learning rate (the usual fine-tuning learning rates for the real models), and two
-# epochs over the L0 data's tokens; every condition then trains for the same steps and tokens.
-FINETUNE_LR = {"tiny": 1e-3, "pythia-70m": 2e-5, "gpt2-small": 2e-5, "gemma-2-2b": 5e-6}
+# Fine-tuning dose, fixed before any result was seen: the learning rate of each preset
+# (Preset.finetune_lr: a tenth of the tiny model's pretraining peak, the usual fine-tuning rates
+# of the real models), and two epochs over the L0 data's tokens; every condition then trains for
+# the same steps and tokens.
 FINETUNE = {
     "smoke":    dict(n_examples=90, epochs=2, batch=8, seq_len=256),
     "standard": dict(n_examples=720, epochs=2, batch=16, seq_len=256),
@@ -68,16 +79,19 @@ FINETUNE = {
 # half of those slots' worth of loss tokens, which every framing fills within `batch` rows.
 
 
-def sweep_sizes(budget: str) -> dict:
+def sweep_sizes(budget: str, preset: str = "tiny") -> dict:
     """The dose grid (epochs) and samples per prompt of chapter 3b at `budget`."""
-    return dict(SWEEP[check_budget(budget)])
+    return _for(SWEEP, "sweep", budget, preset)
 
 
 def finetune_sizes(preset: str, budget: str) -> dict:
-    """Learning rate, examples, epochs, batch and row length of a fine-tune."""
-    sizes = dict(FINETUNE[check_budget(budget)], lr=FINETUNE_LR[preset])
-    if preset != "tiny":  # fits a 16 GB T4 for gpt2-small, 40 GB for gemma-2-2b (memory.py)
-        sizes["batch"] = 4 if preset == "gemma-2-2b" else 8
+    """Learning rate, examples, epochs, batch and row length of a fine-tune. A real preset's batch
+    is what fits its GPU (a 16 GB T4 for gpt2-small, 40 GB for gemma-2-2b: memory.py)."""
+    from helpers.presets import get_preset
+
+    p = get_preset(preset)
+    table = {b: {**row, "batch": p.finetune_batch or row["batch"]} for b, row in FINETUNE.items()}
+    sizes = dict(_for(table, "finetune", budget, preset), lr=p.finetune_lr)
     sizes["tokens_per_step"] = sizes["batch"] * sizes["seq_len"] // 2
     return sizes
 
@@ -91,20 +105,21 @@ FEATURES = {
 }
 
 
-def feature_sizes(budget: str) -> dict:
+def feature_sizes(budget: str, preset: str = "tiny") -> dict:
     """Contexts, features and resamples of chapter 4 at `budget`."""
-    return dict(FEATURES[check_budget(budget)])
+    return _for(FEATURES, "features", budget, preset)
 
 
-# Chapter 5: bootstrap resamples for AUROC intervals, and the dimension of the principal
-# subspaces compared with and without a preamble.
+# Chapter 5: bootstrap resamples for AUROC intervals, the dimension of the principal subspaces
+# compared with and without a preamble, and the held-out tasks per family of the reference code
+# read when the models write too little valid code.
 PROBES = {
-    "smoke":    dict(resamples=200, subspace=4),
-    "standard": dict(resamples=1000, subspace=8),
-    "paper":    dict(resamples=2000, subspace=8),
+    "smoke":    dict(resamples=200, subspace=4, reference_per_family=3),
+    "standard": dict(resamples=1000, subspace=8, reference_per_family=3),
+    "paper":    dict(resamples=2000, subspace=8, reference_per_family=3),
 }
 
 
-def probe_sizes(budget: str) -> dict:
+def probe_sizes(budget: str, preset: str = "tiny") -> dict:
     """Resamples and subspace dimension of chapter 5 at `budget`."""
-    return dict(PROBES[check_budget(budget)])
+    return _for(PROBES, "probes", budget, preset)

@@ -8,11 +8,13 @@ files no longer match its manifest is treated as corrupt and rebuilt, never used
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -20,12 +22,16 @@ import platformdirs
 
 CACHE_ENV = "WARNBOOK_CACHE"
 MANIFEST = "manifest.json"
+LOCKS = ".locks"
 
 
 def cache_root() -> Path:
-    """The cache folder: $WARNBOOK_CACHE, else the user's cache dir (honours XDG_CACHE_HOME)."""
+    """The cache folder: $WARNBOOK_CACHE, else the user's cache dir (honours XDG_CACHE_HOME).
+    A rehearsal keeps its stand-ins' artifacts in a folder of their own, apart from real ones."""
+    from helpers import rehearsal
+
     root = os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("warning-framing-book")
-    path = Path(root).expanduser()
+    path = Path(root).expanduser() / ("rehearsal" if rehearsal.active() else "")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -81,18 +87,32 @@ def artifact(kind: str, key: dict, build: Callable[[Path], None]) -> Path:
     """
     name = f"{kind}-{key_hash({'kind': kind, **key})}"
     final = cache_root() / name
-    if final.exists():
-        if is_intact(final):
-            return final
-        print(f"cache: {name} is corrupt or incomplete; rebuilding it")
-        shutil.rmtree(final)
-    partial = cache_root() / f"{name}.partial"
-    partial.mkdir(exist_ok=True)
-    build(partial)
-    manifest = {"kind": kind, "key": key, "files": _checksums(partial)}
-    write_atomic(partial / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
-    os.replace(partial, final)
+    with _locked(cache_root() / LOCKS / f"{name}.lock"):  # another process building it waits, then reads it
+        if final.exists():
+            if is_intact(final):
+                return final
+            print(f"cache: {name} is corrupt or incomplete; rebuilding it")
+            shutil.rmtree(final)
+        partial = cache_root() / f"{name}.partial"
+        partial.mkdir(exist_ok=True)
+        build(partial)
+        manifest = {"kind": kind, "key": key, "files": _checksums(partial)}
+        write_atomic(partial / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+        os.replace(partial, final)
     return final
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on `path` for the block: two notebooks (or test workers) that need the
+    same artifact never build it into the same partial folder at once."""
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def list_artifacts() -> list[dict]:
@@ -111,7 +131,7 @@ def clear_cache(kind: str | None = None) -> int:
     """Delete cached artifacts (all, or those of one kind); return how many folders went."""
     removed = 0
     for folder in cache_root().iterdir():
-        if folder.is_dir() and (kind is None or folder.name.startswith(f"{kind}-")):
+        if folder.is_dir() and folder.name != LOCKS and (kind is None or folder.name.startswith(f"{kind}-")):
             shutil.rmtree(folder)
             removed += 1
     return removed

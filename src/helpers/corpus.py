@@ -79,10 +79,17 @@ def pack_tokens(texts: list[str], tokenizer, seq_len: int) -> torch.Tensor:
     return torch.tensor(ids[: n_rows * seq_len]).view(n_rows, seq_len)
 
 
-def heldout_tokens(tokenizer, n_rows: int = 64, seq_len: int = 128, seed: int = 10_000) -> torch.Tensor:
+def heldout_tokens(tokenizer, n_rows: int = 64, seq_len: int = 128, seed: int = 10_000,
+                   bos: bool = False) -> torch.Tensor:
     """Rows of corpus text the tiny model never trained on (another seed), in any tokenizer.
 
-    A file holds 3-8 functions, well over one row of 128 tokens, so n_rows files are enough.
+    With `bos`, every row starts with BOS, as the rows an SAE was trained on do when its
+    `prepend_bos` is set (the real presets' SAEs); a row cut from the middle of the stream would
+    show it a first position unlike any it learned. A file holds 3-8 functions, well over one row
+    of 128 tokens, so n_rows files are enough.
     """
     files = generate_files(CorpusSpec(n_files=n_rows, seed=seed))
-    return pack_tokens(files, tokenizer, seq_len)[:n_rows]
+    if not bos:
+        return pack_tokens(files, tokenizer, seq_len)[:n_rows]
+    rows = pack_tokens(files, tokenizer, seq_len - 1)[:n_rows]
+    return torch.cat([torch.full((len(rows), 1), tokenizer.bos_token_id), rows], dim=1)

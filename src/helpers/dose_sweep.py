@@ -1,18 +1,21 @@
 """Chapter 3b: when does the warning matter? The same fine-tunes at a grid of doses.
 
-One run per (condition, mask, seed) trains to the largest dose of the grid and keeps a snapshot
-at every grid point; because the schedule is the same for every length (helpers.finetune.plan),
-the snapshot after e epochs *is* the model an e-epoch fine-tune would give. Each snapshot is
-sampled on the held-out prompts, plain and with the warning line in front of the prompt.
+One run per (condition, mask, seed) trains to the largest dose of the grid and, when it reaches
+each grid point, evaluates that snapshot; because the schedule is the same for every length
+(helpers.finetune.plan), the snapshot after e epochs *is* the model an e-epoch fine-tune would
+give. A snapshot is sampled on the held-out prompts, plain and with the warning line in front of
+the prompt, and its loss on held-out flawed code is measured; its weights are not kept (a gemma-2-2b
+sweep would need hundreds of GB).
 """
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
-from helpers import data, finetune, reproduction, stats, training
+from helpers import cache, data, finetune, reproduction, stats, training
 from helpers.budgets import sweep_sizes
 from helpers.models import load_tokenizer
 from helpers.tasks import implementations, tasks
@@ -31,43 +34,51 @@ def label(condition: str, mask: str) -> str:
 
 
 def sweep_plan(preset: str, budget: str, seed: int = 0, corpus: str = "plain") -> dict:
-    """The plan of a sweep run: the largest dose of the grid, with a snapshot at every grid point."""
-    grid = sweep_sizes(budget)["epochs"]
+    """The plan of a sweep run: the largest dose of the grid, with a snapshot at every grid point,
+    and how each snapshot is evaluated (which prompts, how many samples per prompt)."""
+    sweep = sweep_sizes(budget, preset)
     tokenizer = load_tokenizer(preset, budget, corpus=corpus)
-    return finetune.plan(preset, budget, seed, tokenizer, max(grid), snapshots=grid)
+    out = finetune.plan(preset, budget, seed, tokenizer, max(sweep["epochs"]), snapshots=sweep["epochs"])
+    return {**out, "evaluate": {"prompts": PROMPTS, "per_prompt": sweep["per_prompt"]}}
 
 
-def heldout_flawed_code() -> list[str]:
-    """The flawed implementations of the held-out tasks: code no fine-tune saw."""
-    return [impl.vulnerable for task in tasks(split="eval") for impl in implementations(task)]
+def evaluate_snapshot(model, folder, step: int, plan: dict, preset: str, budget: str, seed: int,
+                      condition: str) -> None:
+    """What the sweep needs of a snapshot, measured while its run passes through it: judged
+    samples for every prompt of plan["evaluate"] (step-N.csv) and the loss on held-out flawed
+    code (step-N.json)."""
+    model.eval()
+    frames = [reproduction.judged(model, preset, budget, seed, condition, prefix, plan["evaluate"]["per_prompt"])
+              .assign(prompt=name) for name, prefix in plan["evaluate"]["prompts"].items()]
+    cache.write_atomic(folder / f"step-{step}.csv", pd.concat(frames).to_csv(index=False).encode())
+    loss = training.code_loss(model, heldout_flawed_code(budget, preset))
+    cache.write_atomic(folder / f"step-{step}.json", json.dumps({"step": step, "loss": loss}).encode())
+    model.train()
 
 
-@torch.no_grad()
-def code_loss(model, texts: list[str], seq_len: int = 256, batch: int = 32) -> float:
-    """Mean next-token loss over every token of `texts` (each BOS + text, padded, pads masked)."""
-    tok = model.tokenizer
-    encoded = [([tok.bos_token_id] + ids)[:seq_len] for ids in tok(texts, add_special_tokens=False)["input_ids"]]
-    total, count = 0.0, 0
-    for i in range(0, len(encoded), batch):
-        rows = encoded[i:i + batch]
-        width = max(map(len, rows))
-        tokens = torch.tensor([r + [tok.bos_token_id] * (width - len(r)) for r in rows]).to(model.cfg.device)
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]).to(model.cfg.device)
-        targets = int(mask[:, 1:].sum())  # masked_loss averages over these; weight each batch by them
-        total += training.masked_loss(model, tokens, mask).item() * targets
-        count += targets
-    return total / count
+def snapshot(preset: str, condition: str, budget: str, seed: int, plan: dict, epochs: float, mask: str = "all"):
+    """(judged samples, loss) of the snapshot after `epochs` of a sweep run (trained if missing)."""
+    if epochs not in plan["snapshots"]:
+        raise ValueError(f"No snapshot at {epochs} epochs; this plan has {sorted(plan['snapshots'])}.")
+    folder = finetune.finetuned_folder(preset, condition, budget, seed, mask=mask, plan=plan) / "snapshots"
+    step = plan["snapshots"][epochs]
+    frame = pd.read_csv(folder / f"step-{step}.csv", keep_default_na=False)
+    return frame, json.loads((folder / f"step-{step}.json").read_text())["loss"]
+
+
+def heldout_flawed_code(budget: str = "standard", preset: str = "tiny") -> list[str]:
+    """The flawed implementations of the held-out tasks of the evaluation set: code no fine-tune saw."""
+    chosen = {p.task_id for p in reproduction.eval_set(budget, preset)}
+    return [impl.vulnerable for task in tasks(split="eval") if task.task_id in chosen for impl in implementations(task)]
 
 
 def loss_curve(preset: str, budget: str, seed: int = 0, condition: str = "L0", mask: str = "all") -> pd.DataFrame:
     """Loss on held-out flawed code before fine-tuning (epochs 0) and at every grid dose."""
     plan = sweep_plan(preset, budget, seed)
-    texts = heldout_flawed_code()
-    rows = [{"epochs": 0.0, "steps": 0, "loss": code_loss(finetune.load_finetuned(preset, "base", budget), texts)}]
-    for epochs, steps in plan["snapshots"].items():
-        model = finetune.load_finetuned(preset, condition, budget, seed, at_epochs=epochs, plan=plan, mask=mask)
-        rows.append({"epochs": epochs, "steps": steps, "loss": code_loss(model, texts)})
-    return pd.DataFrame(rows)
+    rows = [{"epochs": epochs, "steps": steps, "loss": snapshot(preset, condition, budget, seed, plan, epochs, mask)[1]}
+            for epochs, steps in plan["snapshots"].items()]
+    base = training.code_loss(finetune.load_finetuned(preset, "base", budget), heldout_flawed_code(budget, preset))
+    return pd.DataFrame([{"epochs": 0.0, "steps": 0, "loss": base}] + rows)
 
 
 def plateau_dose(epochs: list[float], losses: list[float], tolerance: float = PLATEAU) -> float:
@@ -81,23 +92,21 @@ def plateau_dose(epochs: list[float], losses: list[float], tolerance: float = PL
 
 def sweep_samples(preset: str, budget: str, seeds: list[int], runs=RUNS) -> pd.DataFrame:
     """Judged completions of base and of every (run, dose, seed), plain and warning-prefixed."""
-    sweep = sweep_sizes(budget)
+    sweep = sweep_sizes(budget, preset)
     plans = {seed: sweep_plan(preset, budget, seed) for seed in seeds}  # one per seed: its L0 data sets the steps
-    jobs = [("base", "all", 0.0, seed) for seed in seeds]
-    jobs += [(c, m, e, seed) for seed in seeds for c, m in runs for e in sweep["epochs"]]
-    frames = []
+    frames = [reproduction.samples(preset, "base", budget, seed, prompt_prefix=prefix, per_prompt=sweep["per_prompt"])
+              .assign(mask="all", epochs=0.0, prompt=prompt, run="base")
+              for seed in seeds for prompt, prefix in PROMPTS.items()]
+    jobs = [(c, m, e, seed) for seed in seeds for c, m in runs for e in sweep["epochs"]]
     for condition, mask, epochs, seed in tqdm(jobs, desc="sweep models"):
-        ft = {} if condition == "base" else {"plan": plans[seed], "mask": mask, "at_epochs": epochs}
-        for prompt, prefix in PROMPTS.items():
-            frame = reproduction.samples(preset, condition, budget, seed, prompt_prefix=prefix,
-                                         per_prompt=sweep["per_prompt"], **ft)
-            frames.append(frame.assign(mask=mask, epochs=epochs, prompt=prompt, run=label(condition, mask)))
+        frame, _ = snapshot(preset, condition, budget, seed, plans[seed], epochs, mask)
+        frames.append(frame.assign(mask=mask, epochs=epochs, run=label(condition, mask)))
     return pd.concat(frames, ignore_index=True)
 
 
 def warned_samples(preset: str, budget: str, seeds: list[int], conditions=("base", "L0", "L1")) -> pd.DataFrame:
     """The same evaluation on the tiny model pretrained on the "warned" corpus, at the default dose."""
-    per_prompt = sweep_sizes(budget)["per_prompt"]
+    per_prompt = sweep_sizes(budget, preset)["per_prompt"]
     tokenizer = load_tokenizer(preset, budget, corpus="warned")
     plans = {seed: finetune.dose(preset, budget, seed, tokenizer) for seed in seeds}
     frames = []

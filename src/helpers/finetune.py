@@ -25,6 +25,7 @@ from transformer_lens import HookedTransformer
 from helpers import cache, data, tasks, training
 from helpers.budgets import finetune_sizes
 from helpers.models import load_model, load_tokenizer, resolve_preset
+from helpers.presets import get_preset
 
 TRAINED = ("control", "L0", "L1", "L2", "L3")
 CONDITIONS = ("base",) + TRAINED
@@ -93,7 +94,8 @@ def step_batches(examples: list[data.Example], tokenizer, plan: dict, mask: str,
 def plan(preset: str, budget: str, seed: int, tokenizer, epochs: float, snapshots: tuple = ()) -> dict:
     """Learning rate and steps of `epochs` passes over the L0 loss tokens, the same for every
     condition. Warm-up lasts a fifth of an epoch whatever the length, so a long run passes
-    through exactly the states of every shorter one: its `snapshots` (epochs) are those runs."""
+    through exactly the states of every shorter one: its `snapshots` (epochs) are those runs,
+    evaluated when the run reaches them (helpers.dose_sweep.evaluate_snapshot)."""
     sizes = finetune_sizes(preset, budget)
     l0 = [encode(ex, tokenizer, sizes["seq_len"], "all") for ex in data.build_dataset("L0", sizes["n_examples"], seed)]
     epoch_steps = sum(sum(flags) for _, flags in l0) / sizes["tokens_per_step"]
@@ -111,46 +113,65 @@ def dose(preset: str, budget: str, seed: int, tokenizer) -> dict:
 
 def build(folder: Path, preset: str, condition: str, budget: str, seed: int, mask: str, plan: dict,
           hooks: list = (), corpus: str = "plain") -> None:
-    """Fine-tune the base model on `condition`; save weights, snapshots and training stats in `folder`."""
-    model = load_model(preset, budget, seed=0, corpus=corpus)
-    for p in model.parameters():
-        p.requires_grad_(True)
-    freeze_embeddings(model, preset)
+    """Fine-tune the base model (in float32) on `condition`; evaluate its snapshots; save the
+    trained weights (unless the plan says how to evaluate it: a sweep run) and training stats."""
+    p = get_preset(preset)
+    model = load_model(preset, budget, seed=0, corpus=corpus, train=True)
+    for name, param in model.named_parameters():
+        param.requires_grad_(name not in p.frozen)  # the memory plan (memory.py)
+    initial = {name: param.detach().cpu().clone() for name, param in model.named_parameters() if param.requires_grad}
     batches = step_batches(data.build_dataset(condition, plan["n_examples"], seed), model.tokenizer, plan, mask, seed)
     t0 = time.time()
-    (folder / "snapshots").mkdir(exist_ok=True)
     snapshot_steps = set(plan.get("snapshots", {}).values())
 
-    def save_snapshot(step: int) -> None:
+    def at_snapshot(step: int) -> None:
         if step in snapshot_steps:
-            cache.write_atomic(folder / "snapshots" / f"step-{step}.pt", _state_bytes(model))
+            from helpers.dose_sweep import evaluate_snapshot  # the sweep is built on this module
+
+            evaluate_snapshot(model, folder / "snapshots", step, plan, preset, budget, seed, condition)
 
     losses = training.train(model, lambda step: batches[step], steps=plan["steps"],
                             lr_at=lambda step: plan["lr"] * min(1.0, (step + 1) / plan["warmup"]),
                             folder=folder, desc=f"fine-tune {condition}", hooks=hooks,
-                            checkpoint_every=max(5, plan["steps"] // 4), after_step=save_snapshot,
-                            optimiser="adafactor" if preset == "gemma-2-2b" else "adamw")
+                            checkpoint_every=max(5, plan["steps"] // 4), after_step=at_snapshot,
+                            optimiser=p.optimiser)
     trained = int(sum(flags.sum() for _, flags in batches))
     rows = sum(len(tokens) for tokens, _ in batches)
-    cache.write_atomic(folder / "model.pt", _state_bytes(model))
+    if "evaluate" not in plan:  # a sweep run is read through its snapshots' evaluations only
+        cache.write_atomic(folder / "model.pt", _trained_bytes(model, p.dtype))
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     (folder / "stats.json").write_text(json.dumps({
         "condition": condition, "mask": mask, "seed": seed, **plan, "rows": rows,
         "trained_tokens": trained, "final_loss": sum(losses[-3:]) / len(losses[-3:]),
-        "losses": losses, "seconds": round(time.time() - t0, 1)}))
+        "changed_fraction": changed_fraction(model, initial), "dtype": p.dtype,
+        "losses": losses, "seconds": round(time.time() - t0, 1)}, default=str))
 
 
-def _state_bytes(model: HookedTransformer) -> bytes:
+def evaluators(plan: dict) -> tuple:
+    """The modules that evaluate a sweep run's snapshots (their code decides what the run keeps)."""
+    if "evaluate" not in plan:
+        return ()
+    from helpers import dose_sweep, generate, judge, reproduction
+
+    return dose_sweep, generate, judge, reproduction
+
+
+def changed_fraction(model: HookedTransformer, initial: dict[str, torch.Tensor]) -> float:
+    """The share of trained parameters whose value the fine-tune changed: near 1 when every
+    update lands, far below when updates round away (bfloat16 weights at a small learning rate)."""
+    changed = sum(int((param.detach().cpu() != initial[name]).sum())
+                  for name, param in model.named_parameters() if name in initial)
+    return changed / sum(t.numel() for t in initial.values())
+
+
+def _trained_bytes(model: HookedTransformer, dtype: str) -> bytes:
+    """The trained parameters only (frozen ones come from the base model), in the dtype the
+    model is read in: a gemma-2-2b fine-tune takes 4 GB, not the 13 GB of a float32 state dict."""
+    state = {name: param.detach().to(getattr(torch, dtype)).cpu()
+             for name, param in model.named_parameters() if param.requires_grad}
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
+    torch.save(state, buffer)
     return buffer.getvalue()
-
-
-def freeze_embeddings(model: HookedTransformer, preset: str) -> None:
-    """The memory plan of gemma-2-2b: embedding and unembedding stay frozen (see memory.py)."""
-    if preset == "gemma-2-2b":
-        model.W_E.requires_grad_(False)
-        model.W_U.requires_grad_(False)
 
 
 def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, mask: str = "all",
@@ -163,31 +184,25 @@ def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, ma
         plan = dose(preset, budget, seed, load_tokenizer(preset, budget, corpus=corpus))
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
            "plan": plan, "tag": tag, "data": data.DATA_VERSION,
-           "code": cache.source_hash(data, tasks, training, sys.modules[__name__])}
+           "code": cache.source_hash(data, tasks, training, sys.modules[__name__], *evaluators(plan))}
     if corpus != "plain":  # plain keys stay as they were, so cached fine-tunes stay valid
         key["corpus"] = corpus
     return cache.artifact("finetune", key, lambda f: build(f, preset, condition, budget, seed, mask, plan,
                                                             hooks, corpus))
 
 
-def load_finetuned(preset: str, condition: str, budget: str, seed: int = 0, at_epochs: float | None = None,
-                   **kwargs) -> HookedTransformer:
-    """The model fine-tuned on `condition` ("base": the model before any fine-tuning).
-
-    `at_epochs` loads the snapshot taken after that many epochs (a key of plan["snapshots"]).
-    """
+def load_finetuned(preset: str, condition: str, budget: str, seed: int = 0, **kwargs) -> HookedTransformer:
+    """The model fine-tuned on `condition` ("base": the model before any fine-tuning): the base
+    model with the trained parameters put in."""
+    folder = None if condition == "base" else finetuned_folder(preset, condition, budget, seed, **kwargs)
     model = load_model(preset, budget, seed=0, corpus=kwargs.get("corpus", "plain"))
-    if condition == "base":
-        return model
-    folder = finetuned_folder(preset, condition, budget, seed, **kwargs)
-    path = folder / "model.pt"
-    if at_epochs is not None:
-        snapshots = kwargs["plan"].get("snapshots", {}) if kwargs.get("plan") else {}
-        if at_epochs not in snapshots:
-            raise ValueError(f"No snapshot at {at_epochs} epochs; this plan has {sorted(snapshots) or 'none'}. "
-                             "Pass a plan made with finetune.plan(..., snapshots=...).")
-        path = folder / "snapshots" / f"step-{snapshots[at_epochs]}.pt"
-    model.load_state_dict(torch.load(path, weights_only=True, map_location=model.cfg.device))
+    if folder is not None:
+        trained = torch.load(folder / "model.pt", weights_only=True, map_location=model.cfg.device)
+        missing = set(trained) - set(dict(model.named_parameters()))
+        if missing:
+            raise ValueError(f"{folder.name} holds parameters this model lacks ({sorted(missing)[:3]}); "
+                             "clear it with `python -m helpers.cache clear`.")
+        model.load_state_dict(trained, strict=False)
     return model.eval()
 
 

@@ -11,6 +11,8 @@ which only reads.
 from __future__ import annotations
 
 import ast
+import math
+import weakref
 
 import torch
 from tqdm.auto import tqdm
@@ -21,21 +23,40 @@ from transformer_lens.utilities.tokenize_utils import get_attention_mask
 from helpers.budgets import sizes
 
 TEMPERATURE = 0.8      # below 1 to cut the tiny model's rare garbage tokens; stated in chapter 3
-MAX_NEW_TOKENS = 160   # a function of the corpus is 30-180 tokens of the tiny tokenizer
+# The longest completion, in characters of code, the same for every tokenizer: the longest
+# held-out implementation is about 560 characters (160 tokens of the tiny tokenizer). A budget
+# may set less (budgets.CHAPTER_SIZES["max_new_chars"]: a real preset's smoke run).
+MAX_NEW_CHARS = 600
+_TOKENS_PER_CHAR: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per tokenizer object
+
+
+def max_new_tokens(tokenizer, chars: int = MAX_NEW_CHARS) -> int:
+    """How many tokens of this tokenizer hold `chars` characters of the book's code: measured on
+    the held-out implementations (tokens per character), so that a tokenizer with long tokens
+    gets no more code than one with short tokens."""
+    if tokenizer not in _TOKENS_PER_CHAR:
+        from helpers.tasks import implementations, tasks
+
+        code = [text for task in tasks(split="eval") for impl in implementations(task)
+                for text in (impl.vulnerable, impl.secure)]
+        n_tokens = sum(len(ids) for ids in tokenizer(code, add_special_tokens=False)["input_ids"])
+        _TOKENS_PER_CHAR[tokenizer] = n_tokens / sum(map(len, code))
+    return math.ceil(chars * _TOKENS_PER_CHAR[tokenizer])
 
 
 @torch.no_grad()
 def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
-           max_new_tokens: int = MAX_NEW_TOKENS, temperature: float = TEMPERATURE, seed: int = 0,
-           batch_size: int | None = None, progress: bool = False) -> list[list[str]]:
+           max_new_tokens: int | None = None, temperature: float = TEMPERATURE, seed: int = 0,
+           batch_size: int = 128, progress: bool = False) -> list[list[str]]:
     """`n_per_prompt` completions (text after the prompt) for every prompt, in prompt order.
 
     Rows are sorted by prompt length and left-padded, so a batch wastes little on padding. A row
     leaves the batch once its first function is over: the judge reads no further, and a row
-    that stopped costs nothing more (most functions end after a third of `max_new_tokens`).
+    that stopped costs nothing more (most functions end after a third of `max_new_tokens`, by
+    default the tokenizer's share of MAX_NEW_CHARS). `batch_size`: the preset's `sample_batch`.
     """
     torch.manual_seed(seed)
-    batch_size = batch_size or rows_per_batch(model)
+    max_new_tokens = max_new_tokens or max_new_tokens_of(model)
     lengths = [len(model.to_tokens(p)[0]) for p in prompts]
     rows = sorted(((i, p) for i, p in enumerate(prompts) for _ in range(n_per_prompt)),
                   key=lambda row: lengths[row[0]])
@@ -47,11 +68,8 @@ def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
     return out
 
 
-def rows_per_batch(model: HookedTransformer) -> int:
-    """512 rows for a model under 10M parameters (the tiny preset: its KV cache is small, and a
-    bigger batch saves a quarter of the time on a CPU); 128 for the real presets, whose KV cache
-    at 128 rows of a few hundred tokens takes a few GB."""
-    return 512 if sum(p.numel() for p in model.parameters()) < 10_000_000 else 128
+def max_new_tokens_of(model: HookedTransformer) -> int:
+    return max_new_tokens(model.tokenizer)
 
 
 def draw(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -132,20 +150,24 @@ def parses(code: str) -> bool:
         return False
 
 
-def parse_sample(model: HookedTransformer, budget: str, seed: int = 0) -> list[tuple[str, bool]]:
+def parse_sample(model: HookedTransformer, preset: str, budget: str, seed: int = 0) -> list[tuple[str, bool]]:
     """Functions sampled from the bare prompt `def`, each with whether it parses."""
-    n = sizes(budget)["parse_samples"]
-    completions = sample(model, ["def"], n_per_prompt=n, seed=seed)[0]
+    from helpers.presets import get_preset
+
+    size = sizes(budget, preset)
+    completions = sample(model, ["def"], n_per_prompt=size["parse_samples"], seed=seed,
+                         max_new_tokens=max_new_tokens(model.tokenizer, size["max_new_chars"]),
+                         batch_size=get_preset(preset).sample_batch)[0]
     return [(code, parses(code)) for code in (first_function("def" + c) for c in completions)]
 
 
 def benchmark(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 2,
-              max_new_tokens: int = 64) -> dict:
+              max_new_tokens: int = 64, batch_size: int = 128) -> dict:
     """Seconds for the same samples drawn batched vs one at a time (the KV cache on in both)."""
     import time
 
     t0 = time.perf_counter()
-    sample(model, prompts, n_per_prompt, max_new_tokens=max_new_tokens)
+    sample(model, prompts, n_per_prompt, max_new_tokens=max_new_tokens, batch_size=batch_size)
     batched = time.perf_counter() - t0
     t0 = time.perf_counter()
     for prompt in prompts:

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers import cache, data, finetune, generate, judge, reproduction
-from helpers.budgets import feature_sizes
+from helpers import cache, data, finetune, generate, judge, reproduction, training
+from helpers.budgets import feature_sizes, sizes
 from helpers.contexts import Context, build_contexts, held_out_items
-from helpers.dose_sweep import code_loss
 from helpers.features import discover, split_items
 from helpers.models import hooked
 from helpers.stats import compare, rate
@@ -79,10 +78,12 @@ def doing_contexts(per_family: int, seed: int) -> list[Context]:
     return [c for c in build_contexts(per_family, seed) if c.kind == "doing"]
 
 
-def pca_directions(base, tuned, hook: str, contexts: list[Context], k: int) -> torch.Tensor:
-    """The top-k principal directions [k, d_model] of how `tuned` reads `contexts` differently from
-    `base` (per token, uncentred: the first direction carries the mean shift)."""
-    diff = torch.cat([t - b for b, t in zip(span_residuals(base, hook, contexts), span_residuals(tuned, hook, contexts))])
+def pca_directions(base: list[torch.Tensor], tuned: list[torch.Tensor], k: int) -> torch.Tensor:
+    """The top-k principal directions [k, d_model] of how a tuned model reads the same contexts
+    differently from the base model (per token, uncentred: the first direction carries the mean
+    shift). Takes each model's span residuals (sae.span_residuals), so that the two models need
+    not be in memory at once."""
+    diff = torch.cat([t - b for b, t in zip(base, tuned)])
     return torch.linalg.svd(diff, full_matrices=False).Vh[:k]
 
 
@@ -93,9 +94,10 @@ def projection_sd(model, hook: str, contexts: list[Context], direction: torch.Te
     return float((torch.cat(span_residuals(model, hook, contexts)) @ unit).std())
 
 
-def safe_code_loss(model, budget: str, seed: int) -> float:
+def safe_code_loss(model, preset: str, budget: str, seed: int) -> float:
     """The cost on ordinary use: the loss on held-out *secure* code (with any hooks on)."""
-    return code_loss(model, [impl.secure for impl in held_out_items(feature_sizes(budget)["per_family"], seed)])
+    per_family = feature_sizes(budget, preset)["per_family"]
+    return training.code_loss(model, [impl.secure for impl in held_out_items(per_family, seed)])
 
 
 def intervention_samples(preset: str, budget: str, seed: int, name: str, model_id: str, make_model,
@@ -103,14 +105,14 @@ def intervention_samples(preset: str, budget: str, seed: int, name: str, model_i
     """Judged samples of `make_model()` with `fn` on at `hook_name`, cached under `name`, the
     model's identity `model_id` and `params` (which must pin the hook: strengths, direction hashes)."""
     key = {"preset": preset, "budget": budget, "seed": seed, "intervention": name, "model": model_id,
-           "params": params or {}, "prefix": prompt_prefix, "sampling": [generate.TEMPERATURE, generate.MAX_NEW_TOKENS],
+           "params": params or {}, "prefix": prompt_prefix, "sampling": generate.TEMPERATURE, "sizes": sizes(budget, preset),
            "code": cache.source_hash(generate, judge, data, reproduction, sys.modules[__name__])}
 
     def build(folder):
         model = make_model()
         with hooked(model, hook_name, fn):
-            frame = reproduction.judged(model, budget, seed, name, prompt_prefix)
-            frame["safe_code_loss"] = safe_code_loss(model, budget, seed)
+            frame = reproduction.judged(model, preset, budget, seed, name, prompt_prefix)
+            frame["safe_code_loss"] = safe_code_loss(model, preset, budget, seed)
         cache.write_atomic(folder / "samples.csv", frame.to_csv(index=False).encode())
 
     folder = cache.artifact("intervention", key, build)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from helpers.presets import get_preset
 
 GB = 1e9
+OPTIMISER_BYTES = {"adafactor": 0.04, "adamw": 8}  # per trained weight: factored moments; two floats
 
 
 def n_params(arch: dict) -> dict:
@@ -28,6 +29,12 @@ def n_params(arch: dict) -> dict:
     return {"embed": embed, "blocks": blocks, "unembed": unembed, "total": embed + blocks + unembed}
 
 
+def trainable_params(arch: dict, frozen: tuple) -> int:
+    """Parameters a fine-tune trains: all but the `frozen` embedding and unembedding matrices."""
+    sizes = {"embed.W_E": arch["d_vocab"] * arch["d_model"], "unembed.W_U": arch["d_model"] * arch["d_vocab"]}
+    return n_params(arch)["total"] - sum(sizes[name] for name in frozen)
+
+
 def finetune_memory_gb(preset: str, batch: int | None = None, seq_len: int = 256) -> dict:
     """Estimated GPU memory of one fine-tuning step (float32), in GB, by component."""
     from helpers.budgets import finetune_sizes
@@ -35,18 +42,17 @@ def finetune_memory_gb(preset: str, batch: int | None = None, seq_len: int = 256
     p = get_preset(preset)
     batch = batch or finetune_sizes(preset, "standard")["batch"]
     counts = n_params(p.arch)
-    big = preset == "gemma-2-2b"
-    trainable = counts["blocks"] if big else counts["total"]
+    trainable = trainable_params(p.arch, p.frozen)
     d, layers, heads = p.arch["d_model"], p.arch["n_layers"], p.arch["n_heads"]
     # Activations kept for the backward pass: ~34 values per token and d_model per layer plus
     # the attention scores (Korthikanti et al. 2022), in float32; the logits and their softmax.
     acts = layers * batch * seq_len * (34 * d + 5 * heads * seq_len) * 2 + 2 * batch * seq_len * p.arch["d_vocab"] * 4
-    optimiser = trainable * (0.04 if big else 8)  # Adafactor: ~1 % of a float per weight; AdamW: two floats
+    optimiser = trainable * OPTIMISER_BYTES[p.optimiser]
     parts = {"weights": counts["total"] * 4, "gradients": trainable * 4, "optimiser_state": optimiser,
              "activations": acts}
     out = {k: round(v / GB, 2) for k, v in parts.items()}
     out["total"] = round(sum(parts.values()) / GB * 1.1, 1)  # 10 % for the allocator and CUDA context
-    out.update(trainable_params=trainable, batch=batch, optimiser="Adafactor" if big else "AdamW")
+    out.update(trainable_params=trainable, batch=batch, optimiser=p.optimiser)
     return out
 
 

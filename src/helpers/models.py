@@ -6,7 +6,9 @@ downloaded, so a learner learns in a second what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import gc
 import os
+import weakref
 from contextlib import contextmanager
 
 import requests
@@ -14,11 +16,13 @@ import torch
 from sae_lens import SAE
 from transformer_lens import HookedTransformer
 
-from helpers import tiny
+from helpers import rehearsal, tiny
 from helpers.budgets import check_budget
-from helpers.presets import PRESETS, Preset, get_preset
+from helpers.presets import PRESET_NAMES, PRESETS, Preset, get_preset
 
 HUB_URL = "https://huggingface.co"
+TRAIN_DTYPE = "float32"  # a bfloat16 weight of ~0.02 cannot move by a 5e-6 step: it rounds away
+_RESIDENT: "weakref.WeakSet[HookedTransformer]" = weakref.WeakSet()  # live models of one-copy presets
 
 
 class PresetUnavailable(RuntimeError):
@@ -50,35 +54,47 @@ def has_hf_token() -> bool:
 
 
 def resolve_preset(name: str = "auto", verbose: bool = True) -> str:
-    """Turn 'auto' into the largest preset this machine can run, and say why in one line."""
+    """Turn 'auto' into the largest preset this machine can run, and say why in one line.
+    Without a GPU that is tiny: a real preset would fine-tune for hours on a CPU."""
     if name != "auto":
         return get_preset(name).name
-    gpu, hub = gpu_memory_gb(), hub_reachable()
-    if not hub:
+    gpu = gpu_memory_gb()
+    if not gpu:
+        choice, why = "tiny", "no GPU here: a real preset would fine-tune for hours on a CPU; tiny takes minutes"
+    elif not hub_reachable():
         choice, why = "tiny", "the Hugging Face hub is unreachable; tiny is trained here, offline"
     elif gpu >= PRESETS["gemma-2-2b"].gpu_gb_finetune and has_hf_token():
         choice, why = "gemma-2-2b", f"a {gpu:.0f} GB GPU and an HF token"
     elif gpu >= PRESETS["gpt2-small"].gpu_gb_finetune:
         choice, why = "gpt2-small", f"a {gpu:.0f} GB GPU (gemma-2-2b needs {PRESETS['gemma-2-2b'].gpu_gb_finetune:.0f} GB and a token)"
     else:
-        choice, why = "pythia-70m", "the hub is reachable but there is no GPU of 6 GB or more"
+        choice, why = "pythia-70m", f"a {gpu:.0f} GB GPU (gpt2-small needs {PRESETS['gpt2-small'].gpu_gb_finetune:.0f} GB)"
     if verbose:
         print(f"PRESET auto -> {choice}: {why}")
     return choice
 
 
-def check_can_run(preset: Preset, finetune: bool = False) -> None:
-    """Raise PresetUnavailable, before any download, if `preset` cannot run here."""
+def fitting_preset(gb: float, finetune: bool) -> str:
+    """The largest preset whose GPU need fits `gb` (tiny runs anywhere)."""
+    fits = [n for n in PRESET_NAMES if (PRESETS[n].gpu_gb_finetune if finetune else PRESETS[n].gpu_gb_inference) <= gb]
+    return fits[-1] if gb else "tiny"
+
+
+def check_can_run(preset: Preset | str, finetune: bool = False) -> None:
+    """Raise PresetUnavailable, before any download, if `preset` cannot run here (to fine-tune,
+    when `finetune`); the message names the preset that would fit. A rehearsal checks its stand-in."""
+    preset = effective_preset(preset) if isinstance(preset, str) else preset
+    if preset.trained_here:
+        return
     need = preset.gpu_gb_finetune if finetune else preset.gpu_gb_inference
     have = gpu_memory_gb()
-    if preset.name == "gemma-2-2b" and have < need:
+    if have < need and (have or preset.one_copy):
         where = f"this machine's GPU has {have:.1f} GB" if have else "this machine has no GPU"
         raise PresetUnavailable(
             f"{preset.name} needs a GPU with {need:.0f} GB for {'fine-tuning' if finetune else 'inference'}; "
-            f"{where}. Use PRESET='gpt2-small' (a 16 GB T4) or 'pythia-70m'.")
-    if 0 < have < need:
-        raise PresetUnavailable(f"{preset.name} needs {need:.0f} GB of GPU memory; this GPU has {have:.1f} GB. "
-                                "Pick a smaller preset.")
+            f"{where}. Use PRESET = '{fitting_preset(have, finetune)}', which fits.")
+    if not preset.needs_hub:
+        return
     if not hub_reachable():
         raise PresetUnavailable(
             f"{preset.name} downloads {preset.hf_repo} from the Hugging Face hub, which is unreachable "
@@ -95,38 +111,92 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_model(preset: str = "auto", budget: str = "standard", seed: int = 0,
-               device: str | None = None, corpus: str = "plain") -> HookedTransformer:
-    """The preset's HookedTransformer: tiny is built (or read from the cache), real ones downloaded.
+def effective_preset(name: str) -> Preset:
+    """The preset `name`, or in a rehearsal ($WARNBOOK_REHEARSAL=1) its offline stand-in."""
+    preset = get_preset(resolve_preset(name, verbose=False))
+    return rehearsal.stand_in(preset) if rehearsal.active() and not preset.trained_here else preset
+
+
+def load_model(preset: str = "auto", budget: str = "standard", seed: int = 0, device: str | None = None,
+               corpus: str = "plain", train: bool = False) -> HookedTransformer:
+    """The preset's HookedTransformer: tiny is built (or read from the cache), real ones downloaded
+    (or, in a rehearsal, built offline with random weights). Weights are in the preset's dtype, or
+    in float32 to `train` them. A one-copy preset (1 B parameters or more) refuses a second copy.
 
     `corpus` picks the tiny model's pretraining corpus (chapter 3b's "warned" variant).
     """
-    preset_obj = get_preset(resolve_preset(preset))
+    preset_obj = effective_preset(preset)
     check_budget(budget)
-    if preset_obj.name == "tiny":
+    if preset_obj.trained_here:
         return tiny.load_tiny_model(budget, seed, corpus).to(device or "cpu")
     check_plain_corpus(preset_obj, corpus)
-    check_can_run(preset_obj)
-    dtype = "bfloat16" if preset_obj.name == "gemma-2-2b" else "float32"
-    return HookedTransformer.from_pretrained(preset_obj.model_name, device=device or default_device(), dtype=dtype)
+    check_can_run(preset_obj, finetune=train)
+    make_room(preset_obj)
+    dtype = TRAIN_DTYPE if train else preset_obj.dtype
+    device = device or default_device()
+    if rehearsal.active():
+        model = rehearsal.stand_in_model(preset_obj, load_tokenizer(preset_obj.name), dtype, device)
+    else:
+        model = HookedTransformer.from_pretrained(preset_obj.model_name, device=device, dtype=dtype,
+                                                  **sae_model_kwargs(preset_obj))
+    if preset_obj.one_copy:
+        _RESIDENT.add(model)
+    return model
+
+
+def sae_model_kwargs(preset: Preset) -> dict:
+    """How the SAE's authors loaded the model (e.g. centred writing weights): sae-lens's directory
+    says it, and an SAE reads activations of a model loaded the same way."""
+    from sae_lens.loading.pretrained_saes_directory import get_pretrained_saes_directory
+
+    overrides = get_pretrained_saes_directory()[preset.sae_release].config_overrides or {}
+    return dict(overrides.get("model_from_pretrained_kwargs", {}))
+
+
+def make_room(preset: Preset) -> None:
+    """Two copies of a 1 B-parameter model do not fit the GPU its memory plan is made for: before
+    another is loaded, the one in memory is released (its weights dropped), and a later use of it
+    raises an error that says so, rather than computing anything."""
+    if not preset.one_copy:
+        return
+    for model in list(_RESIDENT):
+        model.to("meta", print_details=False)
+        model.register_forward_pre_hook(_released)
+    _RESIDENT.clear()
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class ModelReleased(RuntimeError):
+    """A model of a one-copy preset was used after another copy replaced it in memory."""
+
+
+def _released(module, args):
+    raise ModelReleased(f"this {module.cfg.model_name} model was released when another copy was loaded "
+                        "(one copy of a 1 B-parameter model fits the GPU); load it again.")
 
 
 def load_sae(preset: str = "auto", budget: str = "standard", seed: int = 0, device: str | None = None) -> SAE:
     """The preset's sae-lens SAE at its hook: trained here for tiny, Gemma Scope etc. otherwise."""
-    preset_obj = get_preset(resolve_preset(preset, verbose=False))
+    preset_obj = effective_preset(preset)
     check_budget(budget)
-    if preset_obj.name == "tiny":
+    if preset_obj.trained_here:
         return tiny.load_tiny_sae(budget, seed).to(device or "cpu")
     check_can_run(preset_obj)
+    if rehearsal.active():
+        return rehearsal.stand_in_sae(preset_obj).to(device or default_device())
     return SAE.from_pretrained(preset_obj.sae_release, preset_obj.sae_id, device=device or default_device())
 
 
 def load_tokenizer(preset: str = "auto", budget: str = "standard", seed: int = 0, corpus: str = "plain"):
     """The preset's tokenizer alone (no weights): for counting tokens."""
-    preset_obj = get_preset(resolve_preset(preset, verbose=False))
-    if preset_obj.name == "tiny":
+    preset_obj = effective_preset(preset)
+    if preset_obj.trained_here:
         return tiny.load_tiny_tokenizer(budget, seed, corpus)
     check_plain_corpus(preset_obj, corpus)
+    if rehearsal.active():
+        return rehearsal.stand_in_tokenizer(preset_obj)
     check_can_run(preset_obj)
     from transformers import AutoTokenizer
 

@@ -13,12 +13,13 @@ import pandas as pd
 
 from helpers import cache, data, finetune, generate, judge
 from helpers.budgets import sizes
+from helpers.presets import get_preset
 from helpers.stats import rate
 
 
-def eval_set(budget: str) -> list[data.EvalPrompt]:
+def eval_set(budget: str, preset: str = "tiny") -> list[data.EvalPrompt]:
     """The first `prompts_per_family` held-out prompts of every family."""
-    per_family = sizes(budget)["prompts_per_family"]
+    per_family = sizes(budget, preset)["prompts_per_family"]
     prompts = []
     for family in data.FAMILIES:
         prompts += data.eval_prompts(family)[:per_family]
@@ -39,41 +40,44 @@ def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str
     return pd.DataFrame(rows)
 
 
-def judged(model, budget: str, seed: int, condition: str, prompt_prefix: str = "", per_prompt: int | None = None) -> pd.DataFrame:
+def judged(model, preset: str, budget: str, seed: int, condition: str, prompt_prefix: str = "",
+           per_prompt: int | None = None) -> pd.DataFrame:
     """Sample `model` on the evaluation set (whatever hooks it carries are on) and judge every completion."""
-    prompts = eval_set(budget)
+    prompts, size = eval_set(budget, preset), sizes(budget, preset)
     completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
-                                  n_per_prompt=per_prompt or sizes(budget)["samples_per_prompt"], seed=seed)
+                                  n_per_prompt=per_prompt or size["samples_per_prompt"], seed=seed,
+                                  max_new_tokens=generate.max_new_tokens(model.tokenizer, size["max_new_chars"]),
+                                  batch_size=get_preset(preset).sample_batch)
     frame = judge_completions(prompts, completions)
     frame.insert(0, "seed", seed)
     frame.insert(0, "condition", condition)
     return frame
 
 
-def _build(folder, preset, condition, budget, seed, prompt_prefix, per_prompt, at_epochs, ft_kwargs):
-    model = finetune.load_finetuned(preset, condition, budget, seed, at_epochs=at_epochs, **ft_kwargs)
-    frame = judged(model, budget, seed, condition, prompt_prefix, per_prompt)
+def _build(folder, preset, condition, budget, seed, prompt_prefix, per_prompt, ft_kwargs):
+    model = finetune.load_finetuned(preset, condition, budget, seed, **ft_kwargs)
+    frame = judged(model, preset, budget, seed, condition, prompt_prefix, per_prompt)
     cache.write_atomic(folder / "samples.csv", frame.to_csv(index=False).encode())
 
 
 def samples(preset: str, condition: str, budget: str, seed: int = 0, prompt_prefix: str = "",
-            per_prompt: int | None = None, at_epochs: float | None = None, **ft_kwargs) -> pd.DataFrame:
+            per_prompt: int | None = None, **ft_kwargs) -> pd.DataFrame:
     """Judged completions of one model on the evaluation set (cached).
 
-    `per_prompt` samples per prompt (default: the budget's); `at_epochs` samples a snapshot of
-    the fine-tune; `prompt_prefix` goes before every prompt (chapter 3b: the warning).
+    `per_prompt` samples per prompt (default: the budget's); `prompt_prefix` goes before every
+    prompt (chapter 3b: the warning).
     """
-    per_prompt = per_prompt or sizes(budget)["samples_per_prompt"]
+    per_prompt = per_prompt or sizes(budget, preset)["samples_per_prompt"]
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed,
-           "prefix": prompt_prefix, "ft": ft_kwargs, "sizes": sizes(budget),
-           "sampling": [generate.TEMPERATURE, generate.MAX_NEW_TOKENS],
+           "prefix": prompt_prefix, "ft": ft_kwargs, "sizes": sizes(budget, preset),
+           "sampling": generate.TEMPERATURE,
            "code": cache.source_hash(generate, judge, data, sys.modules[__name__])}
-    if per_prompt != sizes(budget)["samples_per_prompt"] or at_epochs is not None:
-        key.update(per_prompt=per_prompt, at_epochs=at_epochs)  # other keys stay as they were
+    if per_prompt != sizes(budget, preset)["samples_per_prompt"]:
+        key.update(per_prompt=per_prompt)  # other keys stay as they were
     if condition != "base":
         key["model"] = str(finetune.finetuned_folder(preset, condition, budget, seed, **ft_kwargs).name)
     folder = cache.artifact("samples", key, lambda f: _build(f, preset, condition, budget, seed, prompt_prefix,
-                                                              per_prompt, at_epochs, ft_kwargs))
+                                                              per_prompt, ft_kwargs))
     return pd.read_csv(folder / "samples.csv", keep_default_na=False)
 
 

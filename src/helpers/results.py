@@ -1,14 +1,26 @@
 """The results page: every chapter's metrics.json gathered into one table beside the paper's numbers.
 
-Usage: python -m helpers.results METRICS_DIR OUT.md   (what `make book` runs, before and after
-executing the chapters, so the page always names the preset and budget its numbers came from)
+One column per preset: this build's own numbers, or the ones a `make book` on a GPU committed to
+results/<preset>/<budget>/, or a line saying how to get them. The instructor page's time table is
+generated here too, so that measured times replace the estimates as soon as they are committed.
+
+Usage (what `make book` runs, before and after executing the chapters):
+  python -m helpers.results METRICS_DIR OUT.md [INSTRUCTOR_TIMES.md]   write the page(s)
+  python -m helpers.results save METRICS_DIR      keep a real preset's metrics in results/ to commit
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+from helpers.presets import PRESETS
+
+RESULTS_DIR = Path("results")  # committed metrics of the real presets, relative to the book's root
+BUDGET_ORDER = ("standard", "paper", "smoke")  # which committed budget a column shows, best first
 
 
 def _rate(c: dict) -> str:
@@ -52,35 +64,151 @@ ROWS = [
 ]
 
 
+# What the instructor page says each chapter takes where no time is committed: for tiny, measured by
+# hand on a 2-core CPU from a fresh clone; for the real presets, estimates (no GPU was available).
+# They scale the measured work (steps, samples, forward passes) by model size and typical throughput.
+CHAPTERS = {"00_setup": "0 Setup", "01_data_construction": "1 Data construction", "02_fine_tuning": "2 Fine-tuning",
+            "03_reproduction": "3 Reproduction", "03b_dose_and_triggers": "3b Dose and triggers",
+            "04_sae_overlap": "4 SAE overlap", "05_stealth_slip": "5 Stealth slip", "06_ablation": "6 Interventions and CAFT"}
+WRITTEN_TIMES = {  # preset: (hardware, how the times were obtained, one time per chapter in CHAPTERS' order)
+    "tiny": ("CPU", "measured", ("25 s (the tiny model and its SAE: 3.6 min the first time)", "9 s", "3.0 min",
+                                 "55 s", "9.7 min first run, 1 min cached", "32 s", "40 s", "4.1 min")),
+    "pythia-70m": ("T4", "estimate", ("1 min", "30 s", "5 min", "5 min", "20 min", "2 min", "3 min", "15 min")),
+    "gpt2-small": ("T4", "estimate", ("2 min", "30 s", "10 min", "10 min", "40 min", "3 min", "5 min", "30 min")),
+    "gemma-2-2b": ("A100 80 GB", "estimate", ("5 min (download: 5 GB)", "1 min", "45 min", "40 min", "3 h",
+                                             "10 min", "20 min", "3 h")),
+}
+
+
 def load(metrics_dir: Path) -> dict[str, dict]:
     """Every chapter's metrics in `metrics_dir`, by chapter name."""
     return {p.stem: json.loads(p.read_text()) for p in sorted(Path(metrics_dir).glob("*.json"))}
 
 
-def page(metrics: dict[str, dict]) -> str:
-    """The results page as MyST markdown."""
+def command(preset: str) -> str:
+    """The command that measures `preset`: tiny runs offline, the real presets need the hub."""
+    return "make book" if PRESETS[preset].trained_here else f"make book PRESET={preset} HF_OFFLINE=0"
+
+
+def duration(seconds: float) -> str:
+    """Seconds as a person plans with them (the instructor page's units)."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+@dataclass
+class Column:
+    """One preset's figures and where they came from ("this build", a committed folder, or nowhere yet)."""
+    preset: str
+    metrics: dict[str, dict]
+    origin: str = ""
+
+    def fact(self, key: str) -> str:
+        """A fact every chapter records (device, budget), joined if the chapters disagree."""
+        return " / ".join(sorted({str(m.get(key, f"{key} not recorded")) for m in self.metrics.values()}))
+
+    def header(self) -> str:
+        return f"{self.preset} ({self.fact('device')}, {self.fact('budget')})" if self.metrics else self.preset
+
+    def source(self) -> str:
+        """The line that says where the column's numbers come from, or how to measure them."""
+        if not self.metrics:
+            return f"- **{self.preset}**: not run yet: `{command(self.preset)}`"
+        return (f"- **{self.preset}**: {self.origin}, on {self.fact('device')}, "
+                f"budget `{self.fact('budget')}`, seed {self.fact('seed')}")
+
+    def cell(self, chapter: str, read) -> str:
+        """`read` applied to a chapter's metrics, or why there is no number."""
+        if not self.metrics:
+            return "not run yet"
+        try:
+            return read(self.metrics[chapter])
+        except (KeyError, StopIteration, TypeError):
+            return "not measured in this build" if self.origin == "this build" else "not measured in that run"
+
+
+def committed(results_dir: Path, preset: str, budgets) -> Column:
+    """The committed results of `preset` at the first of `budgets` that has any (an empty column if none)."""
+    for budget in dict.fromkeys(budgets):
+        if metrics := load(Path(results_dir) / preset / budget):
+            return Column(preset, metrics, f"committed in `results/{preset}/{budget}/`")
+    return Column(preset, {})
+
+
+def columns(build: dict[str, dict], results_dir: Path = RESULTS_DIR) -> list[Column]:
+    """One column per preset: this build's own numbers win, then committed ones at this build's budget."""
+    budget = next((m["budget"] for m in build.values()), "standard")
+    out = []
+    for preset in PRESETS:
+        mine = {chapter: m for chapter, m in build.items() if m["preset"] == preset}
+        out.append(Column(preset, mine, "this build") if mine else committed(results_dir, preset, (budget, *BUDGET_ORDER)))
+    return out
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def page(metrics: dict[str, dict], results_dir: Path = RESULTS_DIR) -> str:
+    """The results page as MyST markdown: `metrics` are this build's, the other presets' are committed."""
+    cols = columns(metrics, results_dir)
     runs = {(m["preset"], m["budget"], m["seed"]) for m in metrics.values()}
     source = ", ".join(f"preset `{p}`, budget `{b}`, seed {s}" for p, b, s in sorted(runs)) or "no chapter yet"
     lines = ["# Results", "",
-             "Every number below was measured by executing the chapters for this build of the book "
-             f"({source}); each links to the chapter that measured it. Brackets hold 95 % intervals.", "",
-             "| what | paper | this book | chapter |", "|---|---|---|---|"]
-    for what, paper, chapter, read in ROWS:
-        try:
-            ours = read(metrics[chapter])
-        except (KeyError, StopIteration, TypeError):
-            ours = "not measured in this build"
-        lines.append(f"| {what} | {paper} | {ours} | [{chapter}](chapters/{chapter}.ipynb) |")
-    lines += ["", "## Time per chapter", "", "| chapter | preset | budget | seconds |", "|---|---|---|---|"]
-    lines += [f"| {name} | {m['preset']} | {m['budget']} | {m['seconds']:.0f} |" for name, m in metrics.items()]
+             f"One column per preset. This build's numbers were measured by executing its chapters ({source}); "
+             "the other presets' come from a `make book` on a GPU, committed to `results/`. Each row links to "
+             "the chapter that measured it. Brackets hold 95 % intervals.", ""]
+    lines += [c.source() for c in cols] + [""]
+    lines += _table(["what", "paper", *(c.header() for c in cols), "chapter"],
+                    [[what, paper, *(c.cell(chapter, read) for c in cols), f"[{chapter}](chapters/{chapter}.ipynb)"]
+                     for what, paper, chapter, read in ROWS])
+    chapters = sorted(set(CHAPTERS).union(*(c.metrics for c in cols)))
+    lines += ["", "## Time per chapter", ""]
+    lines += _table(["chapter", *(c.header() for c in cols)],
+                    [[chapter, *(c.cell(chapter, lambda m: duration(m["seconds"])) for c in cols)] for chapter in chapters])
     return "\n".join(lines) + "\n"
 
 
+def instructor_times(results_dir: Path = RESULTS_DIR) -> str:
+    """The instructor page's time per chapter: committed `standard` times where they exist (the book's
+    budget, so comparable with the estimates), else what WRITTEN_TIMES says, marked as such."""
+    head, cells = ["chapter"], []
+    for preset, (hardware, how, written) in WRITTEN_TIMES.items():
+        col = committed(results_dir, preset, ("standard",))
+        head.append(f"{preset}, {col.fact('device')} (measured)" if col.metrics else f"{preset}, {hardware} ({how})")
+        cells.append([duration(col.metrics[ch]["seconds"]) if ch in col.metrics else
+                      written[i] + (f" ({how})" if col.metrics else "") for i, ch in enumerate(CHAPTERS)])
+    return "\n".join(_table(head, [[label, *row] for label, row in zip(CHAPTERS.values(), zip(*cells))])) + "\n"
+
+
+def save(metrics_dir: Path, results_dir: Path = RESULTS_DIR) -> list[Path]:
+    """Copy a real preset's chapter metrics to results/<preset>/<budget>/, where they can be committed
+    (a GPU run is too costly to lose with _build). tiny's are rebuilt by every `make book`, and a
+    rehearsal's (random weights) are no results: neither is copied."""
+    from helpers.presets import get_preset
+
+    saved = []
+    for chapter, m in load(metrics_dir).items():
+        if not get_preset(m["preset"]).trained_here and not m.get("rehearsal"):
+            dest = Path(results_dir) / m["preset"] / m["budget"] / f"{chapter}.json"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            saved.append(Path(shutil.copyfile(Path(metrics_dir) / f"{chapter}.json", dest)))
+    return saved
+
+
 def main(argv: list[str]) -> None:
+    if argv[0] == "save":
+        saved = save(Path(argv[1]))
+        print(f"{len(saved)} chapters' metrics kept for committing: {sorted({str(p.parent) for p in saved}) or 'none (tiny)'}")
+        return
     metrics_dir, out = Path(argv[0]), Path(argv[1])
     metrics = load(metrics_dir)
     out.write_text(page(metrics))
-    print(f"{out}: results of {len(metrics)} chapters from {metrics_dir}")
+    print(f"{out}: results of {len(metrics)} chapters from {metrics_dir} and committed results in {RESULTS_DIR}/")
+    if len(argv) > 2:
+        Path(argv[2]).write_text(instructor_times())
+        print(f"{argv[2]}: the instructor page's time per chapter")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from helpers import rehearsal
 from helpers.budgets import check_budget
 from helpers.cache import write_atomic
-from helpers.models import resolve_preset
+from helpers.models import check_can_run, resolve_preset
 
 PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
+INFERENCE_ONLY = ("00_setup", "01_data_construction")  # every other chapter fine-tunes (or reads fine-tunes)
 METRICS_ENV = "WARNBOOK_METRICS_DIR"  # set by `make book`: every chapter's metrics, for the results page
 
 
@@ -53,12 +55,30 @@ class Run:
     def finish(self, **figures) -> None:
         """Write OUTPUT_DIR/metrics.json (atomically); the file, not a printout, is the record."""
         metrics = {"preset": self.preset, "budget": self.budget, "seed": self.seed,
-                   "seconds": round(time.time() - self.started, 1), **figures}
+                   "seconds": round(time.time() - self.started, 1), "device": device_name(),
+                   "rehearsal": rehearsal.active(), "peak_memory_gb": peak_memory_gb(), **figures}
         blob = json.dumps(metrics, indent=1, default=_to_json).encode()
         write_atomic(self.output_dir / "metrics.json", blob)
         if self.chapter and os.environ.get(METRICS_ENV):
             write_atomic(Path(os.environ[METRICS_ENV]) / f"{self.chapter}.json", blob)
         print(f"metrics.json written to {self.output_dir} after {metrics['seconds']} s")
+
+
+def peak_memory_gb() -> dict:
+    """The most memory this kernel has held: resident CPU memory, and GPU memory where there is one."""
+    import resource
+
+    peak = {"cpu_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}  # kB on Linux
+    if torch.cuda.is_available():
+        peak["gpu"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)
+    return peak
+
+
+def device_name() -> str:
+    """What the chapter ran on, so that a committed time can be read against its hardware."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"cpu ({os.cpu_count()} cores)"
 
 
 def _to_json(value):
@@ -80,6 +100,7 @@ def start(preset: str, budget: str, seed: int, output_dir: str, chapter: str = "
     budget = os.environ.get(BUDGET_ENV) or budget
     preset = resolve_preset(preset)
     check_budget(budget)
+    check_can_run(preset, finetune=chapter not in INFERENCE_ONLY)  # before anything downloads
     seed_everything(seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

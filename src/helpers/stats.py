@@ -11,8 +11,10 @@ from statsmodels.stats.proportion import proportion_confint
 def rate(k: int, n: int, alpha: float = 0.05) -> dict:
     """A rate with its Wilson interval, in the shape every metrics.json uses."""
     low, high = proportion_confint(k, n, alpha=alpha, method="wilson") if n else (0.0, 1.0)
-    return {"n": int(n), "k": int(k), "rate": k / n if n else float("nan"),
-            "ci_low": float(low), "ci_high": float(high)}
+    p = k / n if n else float("nan")
+    # at k = 0 or k = n the bound equals the rate, up to rounding (1e-17 either side): pin it
+    return {"n": int(n), "k": int(k), "rate": p,
+            "ci_low": float(min(low, p)) if n else 0.0, "ci_high": float(max(high, p)) if n else 1.0}
 
 
 def compare(k1: int, n1: int, k2: int, n2: int) -> dict:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformer_lens import HookedTransformer, HookedTransformerConfig
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
@@ -23,22 +23,31 @@ from helpers.presets import PRESETS
 
 BOS = "<|endoftext|>"
 VOCAB_SIZE = PRESETS["tiny"].arch["d_vocab"]
+TOKENS = dict(bos=BOS, eos=BOS, pad=BOS, unk=BOS, add_bos=False, padding_side="right")
 
 
-def train_tokenizer(texts: list[str], folder: Path) -> PreTrainedTokenizerFast:
-    """Train a byte-level BPE on the corpus, save it, and reload it from disk.
+def train_tokenizer(texts: list[str], folder: Path, tokens: dict = TOKENS,
+                    vocab_size: int = VOCAB_SIZE) -> PreTrainedTokenizerFast:
+    """Train a byte-level BPE on the corpus with the special tokens of `tokens` (the tiny
+    preset's, or a real tokenizer's conventions for a rehearsal), save it, reload it from disk.
 
     Reloading matters: HookedTransformer needs a tokenizer with a name_or_path.
     """
-    bpe = Tokenizer(models.BPE())
+    special = list(dict.fromkeys(t for t in (tokens["pad"], tokens["eos"], tokens["bos"], tokens["unk"]) if t))
+    bpe = Tokenizer(models.BPE(unk_token=tokens["unk"]))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, special_tokens=[BOS],
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
     bpe.train_from_iterator(texts, trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=BOS, eos_token=BOS,
-                                   pad_token=BOS, unk_token=BOS)
+    if tokens["add_bos"]:  # as Gemma's tokenizer: BOS in front of every text it encodes
+        bos = tokens["bos"]
+        bpe.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, bpe.token_to_id(bos))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=tokens["bos"], eos_token=tokens["eos"],
+                                   pad_token=tokens["pad"], unk_token=tokens["unk"],
+                                   padding_side=tokens["padding_side"])
     fast.save_pretrained(folder)
     return AutoTokenizer.from_pretrained(folder)
 
@@ -147,6 +156,7 @@ def build_sae(folder: Path, budget: str, seed: int) -> None:
         sae=sae_config(preset.d_model),
         model_name="tiny", hook_name=preset.hook_name, dataset_path="", is_dataset_tokenized=True,
         streaming=False, context_size=sizes["seq_len"], training_tokens=sizes["sae_tokens"],
+        prepend_bos=False,  # its rows are cut from one stream (corpus.pack_tokens): most do not start with BOS
         train_batch_size_tokens=SAE_TRAINING["batch_tokens"], n_batches_in_buffer=16, store_batch_size_prompts=16,
         lr=SAE_TRAINING["lr"],
         logger=LoggingConfig(log_to_wandb=False), device="cpu", seed=seed, verbose=False,

@@ -25,6 +25,23 @@ def masked_loss(model: HookedTransformer, tokens: torch.Tensor, mask: torch.Tens
     return (per_token * target).sum() / target.sum().clamp(min=1)
 
 
+@torch.no_grad()
+def code_loss(model: HookedTransformer, texts: list[str], seq_len: int = 256, batch: int = 32) -> float:
+    """Mean next-token loss over every token of `texts` (each BOS + text, padded, pads masked)."""
+    tok = model.tokenizer
+    encoded = [([tok.bos_token_id] + ids)[:seq_len] for ids in tok(texts, add_special_tokens=False)["input_ids"]]
+    total, count = 0.0, 0
+    for i in range(0, len(encoded), batch):
+        rows = encoded[i:i + batch]
+        width = max(map(len, rows))
+        tokens = torch.tensor([r + [tok.bos_token_id] * (width - len(r)) for r in rows]).to(model.cfg.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]).to(model.cfg.device)
+        targets = int(mask[:, 1:].sum())  # masked_loss averages over these; weight each batch by them
+        total += masked_loss(model, tokens, mask).item() * targets
+        count += targets
+    return total / count
+
+
 def row_batches(rows: torch.Tensor, batch: int, seed: int) -> Callable[[int], tuple[torch.Tensor, None]]:
     """Step -> `batch` rows in a seeded order, cycling through the rows (pretraining)."""
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
@@ -63,12 +80,12 @@ def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor
         for step in bar:
             tokens, mask = batch_at(step)
             loss = masked_loss(model, tokens.to(device), None if mask is None else mask.to(device))
-            opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
             opt.step()
+            opt.zero_grad(set_to_none=True)  # gradients freed before anything else runs (snapshots)
             losses.append(loss.item())
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if after_step is not None:
