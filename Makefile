@@ -8,7 +8,7 @@ TORCH_PIP_ARGS ?=
 PRESET ?= tiny
 BUDGET ?= standard
 # Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py).
-PYTEST_WORKERS ?= -n 2 --dist loadgroup
+PYTEST_WORKERS ?= -n 2
 
 # Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.
 HF_OFFLINE ?= 1
@@ -33,18 +33,18 @@ $(STAMP): requirements.lock pyproject.toml
 BOOK_OUT := $(if $(filter tiny-standard,$(PRESET)-$(BUDGET)),.,_build/$(PRESET)-$(BUDGET))
 
 # jupyter-book's execution cache sees only a notebook's own cells: when the helpers change, the
-# cached outputs of unchanged notebooks are stale, so that cache and sphinx's record of what it
-# has read are dropped, and every chapter runs again.
+# cached outputs of unchanged notebooks are stale, so that cache, sphinx's record of what it
+# has read and the chapters' old metrics are dropped, and every chapter runs again.
 HELPERS_SUM := $(shell cat src/helpers/*.py src/helpers/*/*.py | cksum | cut -d' ' -f1)
 # Every chapter also writes its metrics here, for the results page (results.md, generated).
 METRICS := $(BOOK_OUT)/_build/metrics
 BOOK_ENV = WARNBOOK_PRESET=$(PRESET) WARNBOOK_BUDGET=$(BUDGET) WARNBOOK_METRICS_DIR=$(abspath $(METRICS))
 
 book: $(STAMP)
-	@mkdir -p $(METRICS)
 	@if [ ! -f $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM) ]; then \
-		rm -rf $(BOOK_OUT)/_build/.jupyter_cache $(BOOK_OUT)/_build/.doctrees $(BOOK_OUT)/_build/.helpers-*; \
+		rm -rf $(BOOK_OUT)/_build/.jupyter_cache $(BOOK_OUT)/_build/.doctrees $(BOOK_OUT)/_build/.helpers-* $(METRICS); \
 		mkdir -p $(BOOK_OUT)/_build && touch $(BOOK_OUT)/_build/.helpers-$(HELPERS_SUM); fi
+	@mkdir -p $(METRICS)
 	$(BIN)/python -m helpers.results $(METRICS) results.md instructor_times.md
 	$(BOOK_ENV) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) -W -n --keep-going
 	@# The chapters have now written their metrics: a real preset's are kept in results/<preset>/<budget>/

@@ -6,6 +6,7 @@ The book is built at the smoke budget (`make book BUDGET=smoke`), which renders 
 To check a book built already (the standard one, say): BOOK_HTML=_build/html pytest tests/test_browser.py
 """
 
+import fcntl
 import functools
 import http.server
 import os
@@ -20,8 +21,6 @@ import pytest
 
 from helpers.fork import configured_url
 
-pytestmark = pytest.mark.xdist_group("browser")  # one worker builds and serves the site
-
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,6 +34,19 @@ def pages() -> list[Path]:
     return sorted(p for p in SITE.rglob("*.html") if p.name not in skip and "_static" not in p.parts)
 
 
+def build_once() -> None:
+    """`make book BUDGET=smoke`, once per test run: parallel workers (pytest-xdist) that both need
+    the site wait for one build and then serve it, rather than building over each other."""
+    (ROOT / "_build").mkdir(exist_ok=True)
+    done = ROOT / "_build" / f".browser-book-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
+    with open(ROOT / "_build" / ".browser-book.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            built = subprocess.run(["make", "book", "BUDGET=smoke"], cwd=ROOT, capture_output=True, text=True)
+            assert built.returncode == 0, f"make book BUDGET=smoke failed:\n{(built.stdout + built.stderr)[-6000:]}"
+            done.touch()
+
+
 @pytest.fixture(scope="module")
 def site():
     if not Path(CHROMIUM).exists():
@@ -42,7 +54,7 @@ def site():
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("no Chromium here: apt-get install chromium (CI installs it)")
     if "BOOK_HTML" not in os.environ:
-        subprocess.run(["make", "book", "BUDGET=smoke"], cwd=ROOT, check=True, capture_output=True)
+        build_once()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

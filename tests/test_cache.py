@@ -1,6 +1,10 @@
 import json
+import re
+from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from helpers import cache
 
@@ -119,3 +123,42 @@ def test_two_processes_build_an_artifact_once(tmp_cache, tmp_path):
         names = pool.starmap(_build_counting, [(tmp_cache, marker)] * 2)
     assert names[0] == names[1] and marker.read_text().count("built") == 1
     assert cache.is_intact(tmp_cache / names[0])
+
+
+def test_plain_keys_hash_as_they_always_have():
+    """Keys of JSON values keep their hashes (and so their cached artifacts); a float dict key is
+    written as json writes it, a string."""
+    key = {"kind": "finetune", "plan": {"steps": 6, "lr": 0.001, "snapshots": {0.5: 3, 1.0: 6}, "epochs": (1.0, 2.0)},
+           "tag": "", "seed": 0, "x": None, "ok": True}
+    assert cache.key_hash(key) == "245f15cba40c9273"  # what json.dumps(key, sort_keys=True, default=str) gave
+    assert cache.key_hash({"snapshots": {0.5: 3}}) == cache.key_hash({"snapshots": {"0.5": 3}})
+    assert cache.key_hash({"snapshots": {0.5: 3}}) != cache.key_hash({"snapshots": {0.5: 4}})
+
+
+A_TENSOR = torch.zeros(2000)
+A_TENSOR[1000] = 1.0  # its repr, truncated in the middle, is that of torch.zeros(2000)
+
+
+@pytest.mark.parametrize("key, where", [
+    ({"plan": {"hooks": [("blocks.0.hook_resid_pre", lambda act, hook: act)]}}, "key['plan']['hooks'][0][1]"),
+    ({"params": {"Q": A_TENSOR}}, "key['params']['Q']"),
+    ({"folder": Path("/tmp")}, "key['folder']"),
+    ({"n": np.int64(3)}, "key['n']"),  # would have hashed as the string "3"
+    ({"seeds": {1, 2}}, "key['seeds']"),
+    ({"grid": {(1, 2): 3}}, "key['grid']"),
+])
+def test_a_key_refuses_what_json_would_write_as_its_repr(tmp_cache, key, where):
+    """A function's repr holds an address that changes every run, a tensor's is truncated: either
+    would give a hash that lies. The error says where, and what to pass instead; nothing is built."""
+    built = []
+    with pytest.raises(TypeError, match=re.escape(f"cache key {where} ") + ".*pass a digest instead "
+                                        + re.escape("(e.g. interventions.digest for a tensor)")):
+        cache.artifact("thing", key, built.append)
+    assert built == []
+
+
+def test_a_digest_is_what_a_key_holds_of_a_tensor():
+    from helpers.interventions import digest
+
+    assert cache.key_hash({"Q": digest(A_TENSOR)}) != cache.key_hash({"Q": digest(torch.zeros(2000))})
+    assert cache.key_hash({"Q": digest(A_TENSOR)}) == cache.key_hash({"Q": digest(A_TENSOR.clone())})

@@ -1,5 +1,8 @@
 """Packing, loss masks and the training step, on the tiny tokenizer and the rehearsal models."""
 
+import pickle
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -160,3 +163,46 @@ def test_heldout_code_loss_ignores_padding(tmp_path):
         alone.append((model(ids, return_type="loss").item(), ids.shape[1] - 1))
     want = sum(loss * n for loss, n in alone) / sum(n for _, n in alone)
     assert code_loss(model, texts) == pytest.approx(want, rel=1e-4)
+
+
+def test_a_hooked_fine_tune_needs_a_tag():
+    """Hooks are not in the cache key (a function has no stable value): without a tag naming them,
+    a CAFT run would get the plain L1 fine-tune's folder, and its model."""
+    hooks = [("blocks.0.hook_resid_pre", lambda act, hook: act)]
+    with pytest.raises(ValueError, match=r"a hooked fine-tune needs a tag naming its hooks \(interventions.caft gives one\)"):
+        finetune.finetuned_folder("tiny", "L1", "smoke", 0, plan={"steps": 1}, hooks=hooks)
+
+
+def small_model(seed: int = 0):
+    """A one-layer HookedTransformer with random weights: nothing to download."""
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+
+    return HookedTransformer(HookedTransformerConfig(d_model=32, n_layers=1, n_ctx=16, d_head=8, d_vocab=50,
+                                                     act_fn="gelu", seed=seed))
+
+
+@pytest.mark.parametrize("optimiser", ["adamw", "adafactor"])
+def test_an_interrupted_training_resumes_to_the_same_losses(tmp_path, optimiser):
+    """A run stopped after 3 of 6 steps and resumed (a new process: other initial weights, a new
+    optimiser) gives the losses of an uninterrupted run: the checkpoint holds the weights and the
+    optimiser's state, and loads with weights_only=True (no pickled objects)."""
+    rows = torch.randint(0, 50, (8, 16), generator=torch.Generator().manual_seed(0))
+    batches = training.row_batches(rows, 2, seed=0)
+    asked = []
+
+    def run(model, folder, stop_at=None):
+        return training.train(model, lambda step: asked.append(step) or batches(step), steps=6,
+                               lr_at=lambda step: 1e-2 * min(1.0, (step + 1) / 2), folder=folder, desc="t",
+                               stop_at=stop_at, optimiser=optimiser)
+
+    whole = run(small_model(), tmp_path / "whole")
+    assert run(small_model(), tmp_path, stop_at=3) == whole[:3]
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["step"] == 3 and checkpoint["losses"] == whole[:3] and checkpoint["opt"]["state"]
+    asked.clear()
+    assert run(small_model(seed=1), tmp_path) == whole  # seed 1: its own weights would give other losses
+    assert asked == [3, 4, 5]
+    assert run(small_model(seed=1), tmp_path / "fresh")[3:] != whole[3:]
+    torch.save({**checkpoint, "made_by": Path("elsewhere")}, tmp_path / "checkpoint.pt")
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        run(small_model(), tmp_path)  # a pickled object is refused, never unpickled (which can run code)

@@ -106,3 +106,24 @@ def test_sampling_stops_at_the_end_of_the_context(model):
     assert len(model.to_tokens(long_prompt + out, prepend_bos=False)[0]) <= model.cfg.n_ctx + 2
     with pytest.raises(ValueError, match="shorten the prompt"):
         sample(model, ["# " + "x = 1; " * 200], max_new_tokens=4)
+
+
+def test_hooked_removes_only_its_own_hook():
+    """A hook the caller put on before the block (a probe's, another intervention's) is still on
+    after it; the block's hook is gone, even when the block fails."""
+    from helpers.models import hooked
+    from test_finetune import small_model
+
+    model, tokens, seen = small_model(), torch.tensor([[1, 2, 3]]), []
+    model.add_hook("blocks.0.hook_resid_post", lambda act, hook: seen.append("caller"))
+    with hooked(model, "blocks.0.hook_resid_post", lambda act, hook: seen.append("block")):
+        model(tokens)
+    model(tokens)
+    assert seen == ["caller", "block", "caller"]
+    with pytest.raises(RuntimeError, match="inside"), hooked(model, "blocks.0.hook_resid_post", lambda act, hook: act * 0):
+        raise RuntimeError("inside")
+    with hooked(model, None, None) as same:
+        assert same is model
+    seen.clear()
+    model(tokens)
+    assert seen == ["caller"] and len(model.hook_dict["blocks.0.hook_resid_post"].fwd_hooks) == 1

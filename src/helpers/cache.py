@@ -36,10 +36,35 @@ def cache_root() -> Path:
     return path
 
 
+JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def key_hash(key: dict) -> str:
-    """A short stable hash of a JSON-serialisable key."""
-    blob = json.dumps(key, sort_keys=True, default=str).encode()
+    """A short stable hash of a key made of JSON values only (see check_key).
+
+    Dict keys that are numbers become strings, as json writes them: a plan's snapshots
+    ({0.5: 3, 1.0: 6}) hash as they always have."""
+    check_key(key)
+    blob = json.dumps(key, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def check_key(value, path: str = "key") -> None:
+    """Raise TypeError, naming where, at anything in a cache key that JSON would not write exactly.
+    Its repr would stand in for it: a function's holds an address that changes every run (the
+    artifact is never found again), a tensor's is truncated (two different tensors share an artifact)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(name, JSON_SCALARS):
+                raise TypeError(f"cache key {path} has a {type(name).__name__} as a key ({name!r}): "
+                                "use a string, or pass a digest instead (e.g. interventions.digest for a tensor)")
+            check_key(item, f"{path}[{name!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_key(item, f"{path}[{i}]")
+    elif not isinstance(value, JSON_SCALARS):
+        raise TypeError(f"cache key {path} is a {type(value).__module__}.{type(value).__qualname__}, which JSON "
+                        "writes only as its repr: pass a digest instead (e.g. interventions.digest for a tensor)")
 
 
 def source_hash(*modules) -> str:
@@ -97,7 +122,7 @@ def artifact(kind: str, key: dict, build: Callable[[Path], None]) -> Path:
         partial.mkdir(exist_ok=True)
         build(partial)
         manifest = {"kind": kind, "key": key, "files": _checksums(partial)}
-        write_atomic(partial / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+        write_atomic(partial / MANIFEST, json.dumps(manifest, indent=1).encode())
         os.replace(partial, final)
     return final
 

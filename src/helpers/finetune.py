@@ -176,10 +176,15 @@ def _trained_bytes(model: HookedTransformer, dtype: str) -> bytes:
 
 def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, mask: str = "all",
                      plan: dict | None = None, hooks: list = (), tag: str = "", corpus: str = "plain") -> Path:
-    """The cache folder of one fine-tune, building it if missing (resumes if interrupted)."""
+    """The cache folder of one fine-tune, building it if missing (resumes if interrupted).
+
+    `hooks` cannot be in the key (a function has no stable value), so `tag` must name them:
+    hooks without a tag would share the plain fine-tune's key and silently get its model."""
     preset = resolve_preset(preset, verbose=False)
     if condition not in TRAINED:
         raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are {', '.join(TRAINED)}.")
+    if hooks and not tag:
+        raise ValueError("a hooked fine-tune needs a tag naming its hooks (interventions.caft gives one)")
     if plan is None:
         plan = dose(preset, budget, seed, load_tokenizer(preset, budget, corpus=corpus))
     key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,

@@ -212,13 +212,24 @@ def check_plain_corpus(preset_obj, corpus: str) -> None:
 
 @contextmanager
 def hooked(model: HookedTransformer, hook_name: str | None, fn):
-    """Within the block, `fn` is on at `hook_name` (nothing when hook_name is None); it is removed after."""
-    if hook_name is not None:
-        model.add_hook(hook_name, fn)
+    """Within the block, `fn` is on at `hook_name` (nothing when hook_name is None); after it, that
+    hook alone is removed: `model.reset_hooks()` would also drop the hooks the caller had put on.
+
+    `model.add_hook` keeps its checks of the name but returns no handle (TransformerLens 3.9): the
+    hook point's list of handles (`fwd_hooks`) gains the one it added."""
+    if hook_name is None:
+        yield model
+        return
+    point = model.hook_dict[hook_name]
+    before = list(point.fwd_hooks)
+    model.add_hook(hook_name, fn)
+    added = [h for h in point.fwd_hooks if all(h is not b for b in before)]
     try:
         yield model
     finally:
-        model.reset_hooks()
+        for handle in added:
+            handle.hook.remove()
+        point.fwd_hooks = [h for h in point.fwd_hooks if all(h is not a for a in added)]
 
 
 def sae_spliced(model: HookedTransformer, sae: SAE):

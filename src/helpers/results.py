@@ -28,7 +28,10 @@ def _rate(c: dict) -> str:
 
 
 def _row(rows: list[dict], name: str, key: str = "intervention") -> dict:
-    return next(r for r in rows if r[key] == name)
+    for r in rows:
+        if r[key] == name:
+            return r
+    raise KeyError(f"{key} {name!r}")
 
 
 def _ch3b(m: dict) -> str:
@@ -97,6 +100,10 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
+class MissingFigure(LookupError):
+    """A chapter of this build lacks a figure the results page names."""
+
+
 @dataclass
 class Column:
     """One preset's figures and where they came from ("this build", a committed folder, or nowhere yet)."""
@@ -118,14 +125,22 @@ class Column:
         return (f"- **{self.preset}**: {self.origin}, on {self.fact('device')}, "
                 f"budget `{self.fact('budget')}`, seed {self.fact('seed')}")
 
-    def cell(self, chapter: str, read) -> str:
-        """`read` applied to a chapter's metrics, or why there is no number."""
+    def cell(self, chapter: str, what: str, read) -> str:
+        """`read` applied to a chapter's metrics, or why there is no number. A chapter this build
+        ran must hold every figure the page names: one it lacks fails the build (MissingFigure),
+        where a placeholder would hide that the chapter stopped recording it. An older committed
+        run may predate a figure, and a chapter not run in this build has none to show."""
         if not self.metrics:
             return "not run yet"
+        if chapter not in self.metrics:
+            return "not measured in this build" if self.origin == "this build" else "not measured in that run"
         try:
             return read(self.metrics[chapter])
-        except (KeyError, StopIteration, TypeError):
-            return "not measured in this build" if self.origin == "this build" else "not measured in that run"
+        except (KeyError, IndexError, TypeError) as missing:
+            if self.origin == "this build":
+                raise MissingFigure(f"{chapter} ran in this build but its metrics lack the figure "
+                                    f"{what!r} of the results page ({type(missing).__name__}: {missing})") from missing
+            return "not measured in that run"
 
 
 def committed(results_dir: Path, preset: str, budgets) -> Column:
@@ -161,12 +176,12 @@ def page(metrics: dict[str, dict], results_dir: Path = RESULTS_DIR) -> str:
              "the chapter that measured it. Brackets hold 95 % intervals.", ""]
     lines += [c.source() for c in cols] + [""]
     lines += _table(["what", "paper", *(c.header() for c in cols), "chapter"],
-                    [[what, paper, *(c.cell(chapter, read) for c in cols), f"[{chapter}](chapters/{chapter}.ipynb)"]
+                    [[what, paper, *(c.cell(chapter, what, read) for c in cols), f"[{chapter}](chapters/{chapter}.ipynb)"]
                      for what, paper, chapter, read in ROWS])
     chapters = sorted(set(CHAPTERS).union(*(c.metrics for c in cols)))
     lines += ["", "## Time per chapter", ""]
     lines += _table(["chapter", *(c.header() for c in cols)],
-                    [[chapter, *(c.cell(chapter, lambda m: duration(m["seconds"])) for c in cols)] for chapter in chapters])
+                    [[chapter, *(c.cell(chapter, "time", lambda m: duration(m["seconds"])) for c in cols)] for chapter in chapters])
     return "\n".join(lines) + "\n"
 
 

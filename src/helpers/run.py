@@ -65,10 +65,16 @@ class Run:
 
 
 def peak_memory_gb() -> dict:
-    """The most memory this kernel has held: resident CPU memory, and GPU memory where there is one."""
+    """The most memory this kernel has held: resident CPU memory, and GPU memory where there is one.
+    The CPU figure is the kernel's own high-water mark (VmHWM, which starts afresh with the
+    process; getrusage's maxrss would carry over the larger process that started the kernel)."""
     import resource
 
-    peak = {"cpu_rss": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)}  # kB on Linux
+    status = Path("/proc/self/status")
+    hwm = [line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM")] \
+        if status.exists() else []
+    kb = int(hwm[0]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    peak = {"cpu_rss": round(kb / 1e6, 2)}
     if torch.cuda.is_available():
         peak["gpu"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)
     return peak

@@ -63,10 +63,7 @@ def train(model: HookedTransformer, batch_at: Callable[[int], tuple[torch.Tensor
     opt = make_optimiser(optimiser, params, lr_at(0), weight_decay)
     ckpt, start, losses = folder / "checkpoint.pt", 0, []
     if ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        start, losses = state["step"], state["losses"]
+        start, losses = _load_checkpoint(ckpt, model, opt)
     device = next(model.parameters()).device
     deterministic = torch.are_deterministic_algorithms_enabled()
     # CPU embedding gradients are summed in a thread-dependent order otherwise: the same seed
@@ -110,6 +107,18 @@ def make_optimiser(name: str, params: list, lr: float, weight_decay: float) -> t
 
 
 def _save_checkpoint(path: Path, model, opt, step: int, losses: list[float]) -> None:
+    """Only tensors, plain numbers and containers of them (the optimisers' state dicts, AdamW's and
+    Adafactor's, are such), so that it loads with weights_only=True: unpickling arbitrary objects
+    from a cache folder could run any code."""
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "losses": losses}, tmp)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": int(step),
+                "losses": [float(loss) for loss in losses]}, tmp)
     tmp.replace(path)
+
+
+def _load_checkpoint(path: Path, model, opt) -> tuple[int, list[float]]:
+    """Put a checkpoint's weights and optimiser state back; return its step and losses so far."""
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    return state["step"], state["losses"]
