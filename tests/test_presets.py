@@ -107,7 +107,7 @@ def test_new_token_limits_hold_the_same_code_for_every_tokenizer(tmp_path):
     code = "\n".join(impl.secure for task in tasks(split="eval") for impl in implementations(task))
     limits = {}
     for name, tok in (("coarse", coarse), ("fine", fine)):
-        limits[name] = generate.max_new_tokens(tok)
+        limits[name] = generate.token_limit(tok)
         held = tok.decode(tok(code, add_special_tokens=False)["input_ids"][:limits[name]])
         assert abs(len(held) - generate.MAX_NEW_CHARS) < 0.25 * generate.MAX_NEW_CHARS, (name, len(held))
     assert limits["fine"] > 1.5 * limits["coarse"]

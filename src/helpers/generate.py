@@ -24,13 +24,14 @@ from helpers.budgets import sizes
 
 TEMPERATURE = 0.8      # below 1 to cut the tiny model's rare garbage tokens; stated in chapter 3
 # The longest completion, in characters of code, the same for every tokenizer: the longest
-# held-out implementation is about 560 characters (160 tokens of the tiny tokenizer). A budget
-# may set less (budgets.CHAPTER_SIZES["max_new_chars"]: a real preset's smoke run).
+# held-out implementation is about 400 characters, and 600 (199 tokens of the tiny tokenizer)
+# leave room for a longer one. A budget may set less (budgets.CHAPTER_SIZES["max_new_chars"]:
+# a real preset's smoke run).
 MAX_NEW_CHARS = 600
 _TOKENS_PER_CHAR: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # per tokenizer object
 
 
-def max_new_tokens(tokenizer, chars: int = MAX_NEW_CHARS) -> int:
+def token_limit(tokenizer, chars: int = MAX_NEW_CHARS) -> int:
     """How many tokens of this tokenizer hold `chars` characters of the book's code: measured on
     the held-out implementations (tokens per character), so that a tokenizer with long tokens
     gets no more code than one with short tokens."""
@@ -56,7 +57,7 @@ def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
     default the tokenizer's share of MAX_NEW_CHARS). `batch_size`: the preset's `sample_batch`.
     """
     torch.manual_seed(seed)
-    max_new_tokens = max_new_tokens or max_new_tokens_of(model)
+    max_new_tokens = max_new_tokens or token_limit(model.tokenizer)
     lengths = [len(model.to_tokens(p)[0]) for p in prompts]
     rows = sorted(((i, p) for i, p in enumerate(prompts) for _ in range(n_per_prompt)),
                   key=lambda row: lengths[row[0]])
@@ -66,10 +67,6 @@ def sample(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 1,
         for (i, _), ids in zip(batch, sample_ids(model, [p for _, p in batch], max_new_tokens, temperature)):
             out[i].append(model.tokenizer.decode(ids))
     return out
-
-
-def max_new_tokens_of(model: HookedTransformer) -> int:
-    return max_new_tokens(model.tokenizer)
 
 
 def draw(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -156,7 +153,7 @@ def parse_sample(model: HookedTransformer, preset: str, budget: str, seed: int =
 
     size = sizes(budget, preset)
     completions = sample(model, ["def"], n_per_prompt=size["parse_samples"], seed=seed,
-                         max_new_tokens=max_new_tokens(model.tokenizer, size["max_new_chars"]),
+                         max_new_tokens=token_limit(model.tokenizer, size["max_new_chars"]),
                          batch_size=get_preset(preset).sample_batch)[0]
     return [(code, parses(code)) for code in (first_function("def" + c) for c in completions)]
 

@@ -46,7 +46,7 @@ def judged(model, preset: str, budget: str, seed: int, condition: str, prompt_pr
     prompts, size = eval_set(budget, preset), sizes(budget, preset)
     completions = generate.sample(model, [prompt_prefix + p.prompt for p in prompts],
                                   n_per_prompt=per_prompt or size["samples_per_prompt"], seed=seed,
-                                  max_new_tokens=generate.max_new_tokens(model.tokenizer, size["max_new_chars"]),
+                                  max_new_tokens=generate.token_limit(model.tokenizer, size["max_new_chars"]),
                                   batch_size=get_preset(preset).sample_batch)
     frame = judge_completions(prompts, completions)
     frame.insert(0, "seed", seed)
