@@ -17,7 +17,7 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test rehearse venv student fork clean clean-cache chromium
+.PHONY: book test rehearse colab venv student fork clean clean-cache chromium
 
 venv: $(STAMP)
 
@@ -69,16 +69,22 @@ test: $(STAMP) chromium
 rehearse: $(STAMP)
 	$(BIN)/python -m pytest -m rehearsal $(PYTEST_WORKERS)
 
+# The learner copies (solutions stubbed) are committed in student/, where the Colab button opens
+# them; run this after editing a chapter (tests/test_student.py fails until you do).
+# The chapters' first cell and chapters 0 and 1 in a simulated Colab runtime (tests/test_colab.py).
+colab: $(STAMP)
+	$(BIN)/python -m pytest tests/test_colab.py
+
 student: $(STAMP)
 	$(BIN)/python -m helpers.student chapters student
 
-# A fork points the Colab and repository buttons, and each chapter's Colab cell, at itself:
-# `make fork URL=https://github.com/you/your-fork`.
+# A fork points the Colab and repository buttons, and the Colab cell of each chapter and each
+# learner copy, at itself: `make fork URL=https://github.com/you/your-fork`.
 fork: $(STAMP)
 	$(BIN)/python -m helpers.fork "$(URL)"
 
 clean:
-	rm -rf _build student
+	rm -rf _build
 
 clean-cache: $(STAMP)
 	$(BIN)/python -m helpers.cache clear

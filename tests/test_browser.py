@@ -1,6 +1,7 @@
 """The built website in a real browser (Debian's Chromium, driven by Playwright): every page loads
 without console errors or failed requests, shows its figures, holds no error output, links only to
-pages that exist, points its Colab button at its own notebook, and keeps solutions folded.
+pages that exist, points its Colab button at its own learner copy (student/) and links its
+solutions notebook (chapters/), and keeps solutions folded.
 
 The book is built at the smoke budget (`make book BUDGET=smoke`), which renders the same pages.
 To check a book built already (the standard one, say): BOOK_HTML=_build/html pytest tests/test_browser.py
@@ -24,7 +25,8 @@ from helpers.fork import configured_url
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-COLAB = configured_url(ROOT).replace("https://github.com/", "https://colab.research.google.com/github/") + "/blob/main/"
+GITHUB = configured_url(ROOT) + "/blob/main/"
+COLAB = GITHUB.replace("https://github.com/", "https://colab.research.google.com/github/")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -100,8 +102,13 @@ def test_every_page_loads_clean_with_figures_links_and_folded_solutions(site, br
         if rel.startswith("chapters/"):
             sizes = page.eval_on_selector_all("main img", "els => els.map(e => [e.naturalWidth, e.naturalHeight])")
             assert sizes and all(w > 0 and h > 0 for w, h in sizes), (rel, sizes)
-            colab = [h for h in page.eval_on_selector_all("a[href*='colab']", "els => els.map(e => e.href)")]
-            assert colab == [COLAB + rel.replace(".html", ".ipynb")] * len(colab) and colab, (rel, colab)
+            notebook = rel.replace(".html", ".ipynb")  # chapters/<page>.ipynb, the solutions
+            learner = "student/" + notebook.removeprefix("chapters/")
+            rocket = page.eval_on_selector_all(".dropdown-launch-buttons a", "els => els.map(e => e.href)")
+            assert rocket == [COLAB + learner, COLAB + notebook], (rel, rocket)
+            assert (ROOT / learner).exists(), (rel, "no learner copy: make student")
+            links = page.eval_on_selector_all("main a[href*='github']", "els => els.map(e => e.href)")
+            assert {COLAB + notebook, GITHUB + notebook} <= set(links), (rel, "no link to the solutions", links)
             toggles = page.query_selector_all("details.hide")
             if "solution" in (ROOT / rel.replace(".html", ".ipynb")).read_text():
                 assert toggles and all(t.get_attribute("open") is None for t in toggles), rel

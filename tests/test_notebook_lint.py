@@ -65,17 +65,19 @@ def test_fork_writes_its_address_everywhere(tmp_path):
 
     from helpers.fork import configured_url, notebook_urls, set_repository
 
-    for name in ("_config.yml", "README.md", "chapters"):
+    for name in ("_config.yml", "README.md", "chapters", "student"):
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
         copy(ROOT / name, tmp_path / name)
     old = configured_url(tmp_path).removeprefix("https://github.com/")  # owner/name
     with pytest.raises(ValueError, match="github.com/you/your-fork"):
         set_repository(tmp_path, "git@github.com:someone/fork")
     changed = set_repository(tmp_path, "https://github.com/someone/fork.git")
-    assert len(changed) == 2 + len(NOTEBOOKS)
+    assert len(changed) == 2 + 2 * len(NOTEBOOKS)  # the learner copies carry the same Colab cell
     assert configured_url(tmp_path) == "https://github.com/someone/fork"
-    assert set(map(tuple, notebook_urls(tmp_path).values())) == {("https://github.com/someone/fork",)}
-    assert "colab.research.google.com/github/someone/fork/blob/main/chapters/" in (tmp_path / "README.md").read_text()
-    leftovers = [p for p in [tmp_path / "_config.yml", tmp_path / "README.md", *tmp_path.glob("chapters/*.ipynb")]
+    for folder in ("chapters", "student"):
+        urls = notebook_urls(tmp_path, folder)
+        assert len(urls) == len(NOTEBOOKS) and set(map(tuple, urls.values())) == {("https://github.com/someone/fork",)}
+    assert "colab.research.google.com/github/someone/fork/blob/main/student/" in (tmp_path / "README.md").read_text()
+    leftovers = [p for p in [tmp_path / "_config.yml", tmp_path / "README.md", *tmp_path.glob("*/*.ipynb")]
                  if old in p.read_text()]
     assert leftovers == []

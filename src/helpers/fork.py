@@ -2,7 +2,8 @@
 
 `_config.yml` (repository.url) is the one setting; the Colab and repository buttons read it, and
 each chapter's Colab cell installs the helpers from it (a notebook on Colab sees nothing else,
-so the address is written into the cell). Usage, from the book's root:
+so the address is written into the cell). The learner copies in `student/` carry the same cell,
+so they are made again from the chapters. Usage, from the book's root:
 
     python -m helpers.fork https://github.com/you/your-fork     (what `make fork URL=...` runs)
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from helpers.student import write_student_copies
+
 URL = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 REPO_LINE = re.compile(r'REPO = "[^"]*"')
 
@@ -25,17 +28,19 @@ def configured_url(root: Path) -> str:
     return yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"]
 
 
-def notebook_urls(root: Path) -> dict[str, list[str]]:
-    """The address each chapter's Colab cell installs from (chapter file name -> addresses)."""
+def notebook_urls(root: Path, folder: str = "chapters") -> dict[str, list[str]]:
+    """The address each notebook's Colab cell installs from (file name -> addresses), for the
+    chapters or, with folder="student", their learner copies."""
     found = {}
-    for path in sorted((root / "chapters").glob("*.ipynb")):
+    for path in sorted((root / folder).glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         found[path.name] = [m.split('"')[1] for c in cells for m in REPO_LINE.findall(c.source)]
     return found
 
 
 def set_repository(root: Path, url: str) -> list[Path]:
-    """Write `url` into _config.yml, every chapter's Colab cell and the README; return the files changed."""
+    """Write `url` into _config.yml, every chapter's Colab cell and the README, and make the learner
+    copies again from the chapters; return the files changed."""
     url = url.rstrip("/").removesuffix(".git")
     if not URL.fullmatch(url):
         raise ValueError(f"{url!r} is not a GitHub repository address; "
@@ -57,7 +62,7 @@ def set_repository(root: Path, url: str) -> list[Path]:
         if edited:
             nbformat.write(nb, path)
             changed.append(path)
-    return changed
+    return changed + write_student_copies(root / "chapters", root / "student")
 
 
 if __name__ == "__main__":

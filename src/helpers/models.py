@@ -64,11 +64,11 @@ def resolve_preset(name: str = "auto", verbose: bool = True) -> str:
     elif not hub_reachable():
         choice, why = "tiny", "the Hugging Face hub is unreachable; tiny is trained here, offline"
     elif gpu >= PRESETS["gemma-2-2b"].gpu_gb_finetune and has_hf_token():
-        choice, why = "gemma-2-2b", f"a {gpu:.0f} GB GPU and an HF token"
+        choice, why = "gemma-2-2b", f"a GPU with {gpu:.0f} GB and an HF token"
     elif gpu >= PRESETS["gpt2-small"].gpu_gb_finetune:
-        choice, why = "gpt2-small", f"a {gpu:.0f} GB GPU (gemma-2-2b needs {PRESETS['gemma-2-2b'].gpu_gb_finetune:.0f} GB and a token)"
+        choice, why = "gpt2-small", f"a GPU with {gpu:.0f} GB (gemma-2-2b needs {PRESETS['gemma-2-2b'].gpu_gb_finetune:.0f} GB and a token)"
     else:
-        choice, why = "pythia-70m", f"a {gpu:.0f} GB GPU (gpt2-small needs {PRESETS['gpt2-small'].gpu_gb_finetune:.0f} GB)"
+        choice, why = "pythia-70m", f"a GPU with {gpu:.0f} GB (gpt2-small needs {PRESETS['gpt2-small'].gpu_gb_finetune:.0f} GB)"
     if verbose:
         print(f"PRESET auto -> {choice}: {why}")
     return choice
@@ -105,6 +105,34 @@ def check_can_run(preset: Preset | str, finetune: bool = False) -> None:
             f"{preset.hf_repo} is gated: accept its licence at {HUB_URL}/{preset.hf_repo} while logged in, "
             "create a read token at https://huggingface.co/settings/tokens, then set it as HF_TOKEN "
             "(on Colab: the key icon, 'Secrets', name HF_TOKEN) or run `huggingface-cli login`.")
+    if preset.gated:
+        check_licence(preset.hf_repo)
+
+
+def check_licence(repo: str) -> None:
+    """Raise PresetUnavailable when the token's account has not accepted `repo`'s licence: the hub
+    answers that (huggingface_hub's auth_check) before a 5 GB download would fail on it. Whatever
+    else stops the question (an older huggingface_hub, the network, a bad token) is left to the
+    download, which reports it itself."""
+    try:
+        from huggingface_hub import auth_check
+        from huggingface_hub.utils import GatedRepoError
+    except ImportError:
+        return
+    try:
+        auth_check(repo)
+    except GatedRepoError as refused:
+        raise PresetUnavailable(licence_message(repo, refused)) from refused
+    except Exception:  # see the docstring: only a refused licence is this check's to report
+        return
+
+
+def licence_message(repo: str, refused: Exception) -> str:
+    """What to do when the hub refuses a gated repository to this token (a GatedRepoError)."""
+    said = (getattr(refused, "server_message", None) or str(refused).splitlines()[0]).rstrip(".")
+    return (f"{repo} is gated and the account of your HF token has not been granted access (the hub says: "
+            f"{said}). Accept the licence at {HUB_URL}/{repo} while logged in to that account, wait until the page "
+            "says access is granted, then run this cell again.")
 
 
 def default_device() -> str:

@@ -12,6 +12,7 @@ Usage (what `make book` runs, before and after executing the chapters):
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -70,11 +71,13 @@ ROWS = [
 # What the instructor page says each chapter takes where no time is committed: for tiny, measured by
 # hand on a 2-core CPU from a fresh clone; for the real presets, estimates (no GPU was available).
 # They scale the measured work (steps, samples, forward passes) by model size and typical throughput.
+# Each time leads with the chapter's own work done the first time (what a fresh Colab runtime pays,
+# earlier chapters' artifacts aside): chapter_time reads that first figure.
 CHAPTERS = {"00_setup": "0 Setup", "01_data_construction": "1 Data construction", "02_fine_tuning": "2 Fine-tuning",
             "03_reproduction": "3 Reproduction", "03b_dose_and_triggers": "3b Dose and triggers",
             "04_sae_overlap": "4 SAE overlap", "05_stealth_slip": "5 Stealth slip", "06_ablation": "6 Interventions and CAFT"}
 WRITTEN_TIMES = {  # preset: (hardware, how the times were obtained, one time per chapter in CHAPTERS' order)
-    "tiny": ("CPU", "measured", ("25 s (the tiny model and its SAE: 3.6 min the first time)", "9 s", "3.0 min",
+    "tiny": ("CPU", "measured", ("3.6 min first run (the tiny model and its SAE), 25 s cached", "9 s", "3.0 min",
                                  "55 s", "9.7 min first run, 1 min cached", "32 s", "40 s", "4.1 min")),
     "pythia-70m": ("T4", "estimate", ("1 min", "30 s", "5 min", "5 min", "20 min", "2 min", "3 min", "15 min")),
     "gpt2-small": ("T4", "estimate", ("2 min", "30 s", "10 min", "10 min", "40 min", "3 min", "5 min", "30 min")),
@@ -185,15 +188,71 @@ def page(metrics: dict[str, dict], results_dir: Path = RESULTS_DIR) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class ChapterTime:
+    """How long a chapter takes on a preset, and what that figure rests on."""
+    text: str        # as the instructor page shows it
+    seconds: float   # the first figure of `text`: the chapter's work the first time
+    hardware: str    # what it was measured on, or what the estimate assumes
+    how: str         # "measured" or "estimate"
+    budget: str      # the budget the figure is for
+    committed: bool  # from results/ (a GPU build), not from WRITTEN_TIMES
+
+    def describe(self, budget: str = "standard") -> str:
+        """'about 10 min (estimate for a T4)', naming the figure's budget when it is not `budget`."""
+        article = "an" if self.hardware[:1].upper() in "AEIOU" else "a"
+        basis = "measured on" if self.how == "measured" else f"{self.how} for"
+        other = f", at budget {self.budget}" if self.budget != budget else ""
+        return f"about {self.text} ({basis} {article} {self.hardware}{other})"
+
+    @classmethod
+    def total(cls, times: list["ChapterTime"]) -> "ChapterTime":
+        """Several chapters one after the other: an estimate as soon as one of them is."""
+        if len(times) == 1:
+            return times[0]
+        seconds = sum(t.seconds for t in times)
+        return cls(duration(seconds), seconds, " / ".join(dict.fromkeys(t.hardware for t in times)),
+                   "measured" if all(t.how == "measured" for t in times) else "estimate",
+                   " / ".join(dict.fromkeys(t.budget for t in times)), all(t.committed for t in times))
+
+
+def first_seconds(text: str) -> float:
+    """The first duration in a written time: "9.7 min first run, 1 min cached" -> 582.0."""
+    found = re.match(r"([\d.]+) (s|min|h)\b", text)
+    if not found:
+        raise ValueError(f"a written time must start with a duration such as '5 min': {text!r}")
+    return float(found[1]) * {"s": 1, "min": 60, "h": 3600}[found[2]]
+
+
+def checkout_results() -> Path:
+    """results/ of the checkout the helpers are imported from (a chapter runs in chapters/, not at the
+    book's root); where the helpers were installed from a wheel (Colab) there is none, and results/
+    under the working folder is tried."""
+    mine = Path(__file__).resolve().parents[2] / RESULTS_DIR
+    return mine if mine.is_dir() else RESULTS_DIR
+
+
+def chapter_time(preset: str, chapter: str, budget: str = "standard", results_dir: Path | None = None) -> ChapterTime:
+    """What `chapter` takes on `preset`: a committed measurement at `budget`, else at `standard` (the
+    instructor page's), else the written figure (for `standard`)."""
+    results_dir = checkout_results() if results_dir is None else Path(results_dir)
+    for b in dict.fromkeys((budget, "standard")):
+        if m := committed(results_dir, preset, (b,)).metrics.get(chapter):
+            return ChapterTime(duration(m["seconds"]), m["seconds"], m.get("device", "GPU"), "measured", b, True)
+    hardware, how, written = WRITTEN_TIMES[preset]
+    text = written[list(CHAPTERS).index(chapter)]
+    return ChapterTime(text, first_seconds(text), hardware, how, "standard", False)
+
+
 def instructor_times(results_dir: Path = RESULTS_DIR) -> str:
     """The instructor page's time per chapter: committed `standard` times where they exist (the book's
     budget, so comparable with the estimates), else what WRITTEN_TIMES says, marked as such."""
     head, cells = ["chapter"], []
-    for preset, (hardware, how, written) in WRITTEN_TIMES.items():
+    for preset, (hardware, how, _) in WRITTEN_TIMES.items():
         col = committed(results_dir, preset, ("standard",))
         head.append(f"{preset}, {col.fact('device')} (measured)" if col.metrics else f"{preset}, {hardware} ({how})")
-        cells.append([duration(col.metrics[ch]["seconds"]) if ch in col.metrics else
-                      written[i] + (f" ({how})" if col.metrics else "") for i, ch in enumerate(CHAPTERS)])
+        times = [chapter_time(preset, ch, "standard", results_dir) for ch in CHAPTERS]
+        cells.append([t.text + (f" ({t.how})" if col.metrics and not t.committed else "") for t in times])
     return "\n".join(_table(head, [[label, *row] for label, row in zip(CHAPTERS.values(), zip(*cells))])) + "\n"
 
 

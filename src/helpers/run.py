@@ -21,6 +21,8 @@ from helpers import rehearsal
 from helpers.budgets import check_budget
 from helpers.cache import write_atomic
 from helpers.models import check_can_run, resolve_preset
+from helpers.rebuilds import colab_note
+from helpers.results import CHAPTERS, chapter_time
 
 PRESET_ENV, BUDGET_ENV = "WARNBOOK_PRESET", "WARNBOOK_BUDGET"
 INFERENCE_ONLY = ("00_setup", "01_data_construction")  # every other chapter fine-tunes (or reads fine-tunes)
@@ -95,8 +97,19 @@ def _to_json(value):
     raise TypeError(f"cannot write {type(value).__name__} to metrics.json")
 
 
+def device_line() -> str:
+    """The GPU and its memory, which decide the preset and the time a chapter takes."""
+    from helpers.models import gpu_memory_gb
+
+    if torch.cuda.is_available():
+        return f"device: {device_name()}, {gpu_memory_gb():.0f} GB of GPU memory"
+    return f"device: no GPU, {os.cpu_count()} CPU cores"
+
+
 def start(preset: str, budget: str, seed: int, output_dir: str, chapter: str = "") -> Run:
-    """Resolve PRESET ('auto' may be set by $WARNBOOK_PRESET, as `make book` does) and BUDGET.
+    """Resolve PRESET ('auto' may be set by $WARNBOOK_PRESET, as `make book` does) and BUDGET, and say
+    first what a learner plans with: the preset, the device, this chapter's time and, on Colab, what
+    an empty cache makes it rebuild. Then refuse, before anything downloads, a preset that cannot run.
 
     `chapter` names the chapter's copy of its metrics in $WARNBOOK_METRICS_DIR (the results page)."""
     quiet()
@@ -106,9 +119,14 @@ def start(preset: str, budget: str, seed: int, output_dir: str, chapter: str = "
     budget = os.environ.get(BUDGET_ENV) or budget
     preset = resolve_preset(preset)
     check_budget(budget)
+    out = Path(output_dir)
+    print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {out.resolve()}")
+    print(device_line())
+    if chapter in CHAPTERS:
+        print(f"this chapter: {chapter_time(preset, chapter, budget).describe(budget)}")
+    for line in colab_note(chapter, preset, budget):
+        print(line)
     check_can_run(preset, finetune=chapter not in INFERENCE_ONLY)  # before anything downloads
     seed_everything(seed)
-    out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {out.resolve()}")
     return Run(preset, budget, int(seed), out, chapter)

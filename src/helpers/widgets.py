@@ -46,10 +46,19 @@ class Explorer:
         return widgets.VBox([widgets.HBox(list(self.dropdowns.values()) + [self.index]), self.out])
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = self.widget()._repr_mimebundle_(include=include, exclude=exclude)
+        bundle = widget_bundle(self.widget())
         bundle["text/html"] = (f"<p><i>{html.escape(self.title)}: a live explorer when run in Jupyter "
                                f"or Colab; here, its first view.</i></p>{self.out.value}")
         return bundle
+
+
+def widget_bundle(widget: widgets.Widget) -> dict:
+    """A widget's display data. ipywidgets 8 gives it; 7 (Colab's) only displays itself, with
+    the same two entries, built here as it builds them."""
+    if hasattr(widget, "_repr_mimebundle_"):
+        return widget._repr_mimebundle_()
+    view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+    return {"text/plain": repr(widget), "application/vnd.jupyter.widget-view+json": view}
 
 
 def code_card(row: dict, code_key: str = "text", fields: tuple[str, ...] = ()) -> str:
