@@ -24,7 +24,7 @@ venv: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q "torch==$$(sed -n 's/^torch==//p' requirements.lock)" $(TORCH_PIP_ARGS)
-	$(BIN)/pip install -q -c requirements.lock -e ".[book,dev]"
+	$(BIN)/pip install -q -c requirements.lock -e ".[book,dev,semgrep]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -89,10 +89,12 @@ def test_ablating_everything_costs_loss_on_secure_code(model):
 def test_summary_row_compares_with_l1():
     import pandas as pd
 
-    frame = pd.DataFrame({"reproduced": [True] * 2 + [False] * 8, "parses": [True] * 10})
-    l1 = pd.DataFrame({"reproduced": [True] * 8 + [False] * 2, "parses": [True] * 10})
+    frame = pd.DataFrame({"reproduced": [True] * 2 + [False] * 10, "parses": [True] * 12,
+                          "judged": [True] * 10 + [False] * 2})   # two completions the judge could not analyse
+    l1 = pd.DataFrame({"reproduced": [True] * 8 + [False] * 2, "parses": [True] * 10, "judged": [True] * 10})
     row = iv.summary_row("x", frame, l1)
-    assert (row["k"], row["n"], row["rate"]) == (2, 10, 0.2) and row["diff_vs_L1"] == pytest.approx(-0.6)
+    assert (row["k"], row["n"], row["unjudged"], row["rate"]) == (2, 10, 2, 0.2)
+    assert row["diff_vs_L1"] == pytest.approx(-0.6)
     assert 0 < row["fisher_p_vs_L1"] < 0.05 and np.isclose(row["parse_rate"], 1.0)
 
 

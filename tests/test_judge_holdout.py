@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from helpers.families import FAMILIES
-from helpers.judge_holdout import HOLDOUT
+from helpers.judge.cases import HOLDOUT
 
 
 def test_size():
@@ -50,3 +50,22 @@ def test_judge_meets_the_bar_on_the_blind_holdout():
 
     overall = validate(HOLDOUT).loc["overall"]
     assert overall.precision >= 0.95 and overall.recall >= 0.95, overall.to_dict()
+
+
+def test_cases_are_data_carried_by_the_package():
+    """Every case file is JSON Lines with the expected keys, and pyproject ships all of them."""
+    import json
+    import tomllib
+    from pathlib import Path
+
+    from helpers.judge import cases
+
+    folder = Path(cases.__file__).parent
+    files = sorted(folder.rglob("*.jsonl"))
+    globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())[
+        "tool"]["setuptools"]["package-data"]["helpers.judge.cases"]
+    assert files and set(files) == {p for g in globs for p in folder.glob(g)}
+    rows = [json.loads(line) for p in files for line in p.read_text().splitlines()]
+    assert all(set(r) - {"source"} == {"note", "vulnerable", "code"} for r in rows)
+    assert len(rows) == len(cases.CASES) + len(cases.HOLDOUT) + len(cases.SOURCES)
+

@@ -9,8 +9,10 @@ import json
 import shutil
 import time
 
+import pandas as pd
 import papermill
 import pytest
+import scipy.stats
 from conftest import REAL
 
 from helpers import tiny
@@ -53,9 +55,59 @@ def check_01_data_construction(m):
     assert set(m["counts"]) == set(FAMILIES)
     assert m["judge"]["precision"] >= 0.95 and m["judge"]["recall"] >= 0.95
     assert m["judge"]["holdout_precision"] >= 0.9 and m["judge"]["holdout_recall"] >= 0.9
+    assert m["judge"]["unjudged"] == 0 == m["judge"]["holdout_unjudged"]  # the judge analysed every case
+    attacker = m["judge"]["attacker_input"]["overall"]
+    assert attacker["unjudged"] == 0 and attacker["precision"] >= 0.95 and attacker["recall"] >= 0.95
     assert m["overlap"]["exact"] == 0 and m["overlap"]["near"] == 0
     assert 0 <= m["bandit_agreement"]["overall"] <= 1
     assert m["token_lengths"]["L3"]["mean"] > m["token_lengths"]["L1"]["mean"] > m["token_lengths"]["L0"]["mean"]
+    check_detector_agreement(m["detector_agreement"])
+
+
+def check_detector_agreement(d):
+    """Judge, Bandit and semgrep pair by pair (helpers.agreement): counts that add up, rates and
+    kappas in range, kappa undefined exactly where both detectors gave one answer throughout."""
+    from helpers.agreement import PAIRS
+    from helpers.judge.scoring import GROUPS
+    from helpers.semgrep_check import PINNED
+
+    if "missing" in d["semgrep"]:  # an optional extra (Colab cannot take its pins): said, not hidden
+        assert set(d) == {"semgrep"} and "warning-framing-book[semgrep]" in d["semgrep"]["missing"]
+        return
+    assert d["semgrep"]["version"] == PINNED and d["semgrep"]["seconds"] < 60
+    assert set(d) == {"semgrep", "labelled", "holdout"}
+    assert d["semgrep"]["cases"] == sum(d[s]["overall"]["cases"]["n"] for s in ("labelled", "holdout"))
+    for rows in (d["labelled"], d["holdout"]):
+        assert set(rows) == set(GROUPS)
+        families = [g for g in rows if g != "overall"]
+        for key in ("cases", *(f"{a}~{b}" for a, b in PAIRS)):
+            assert sum(rows[g][key]["n"] for g in families) == rows["overall"][key]["n"], key
+        for g, row in rows.items():
+            n = row["cases"]["n"]
+            assert 0 <= row["cases"]["vulnerable"] <= n and 0 <= row["semgrep"]["parse_errors"] <= n
+            assert row["judge~semgrep"]["n"] == n  # both judged every case
+            for a, b in PAIRS:
+                p = row[f"{a}~{b}"]
+                fa, fb, k = p[f"{a}_flags"], p[f"{b}_flags"], p["n"]
+                assert 0 <= k <= n and 0 <= fa <= k and 0 <= fb <= k
+                if k == 0:
+                    assert p["agreement"] is None and p["kappa"] is None
+                    continue
+                assert 1 - (fa + fb) / k <= p["agreement"] <= 1 - abs(fa - fb) / k + 1e-9
+                one_answer = fa == fb and fa in (0, k)
+                assert (p["kappa"] is None) == one_answer, (g, a, b, p)
+                assert one_answer or -1 <= p["kappa"] <= 1
+            three = row["all three"]
+            assert three["n"] <= min(row[f"{a}~{b}"]["n"] for a, b in PAIRS)
+            assert (three["n"] == 0) == (three["agreement"] is None)
+            assert three["agreement"] is None or 0 <= three["agreement"] <= min(
+                row[f"{a}~{b}"]["agreement"] for a, b in PAIRS if row[f"{a}~{b}"]["n"] == three["n"])
+            assert three["kappa"] is None or -1 <= three["kappa"] <= 1
+            for key in ("precision", "recall"):
+                assert row["semgrep"][key] is None or 0 <= row["semgrep"][key] <= 1
+    overall = d["labelled"]["overall"]
+    assert overall["semgrep"]["precision"] >= 0.85 and overall["semgrep"]["recall"] >= 0.85
+    assert overall["judge~semgrep"]["kappa"] > 0.6
 
 
 def check_02_fine_tuning(m):
@@ -76,11 +128,41 @@ def check_03_reproduction(m):
 
     assert set(m["conditions"]) == set(CONDITIONS)
     for c in m["conditions"].values():
-        assert c["n"] == m["prompts"] * m["samples_per_prompt"] * len(m["seeds"]) > 0
+        assert c["n"] + c["unjudged"] == m["prompts"] * m["samples_per_prompt"] * len(m["seeds"]) > 0
         assert 0 <= c["ci_low"] <= c["rate"] <= c["ci_high"] <= 1 and c["k"] == round(c["rate"] * c["n"])
     assert 0 <= m["fisher_p_L1_vs_L0"] <= 1 and 0 <= m["tost_p"] <= 1 and m["tost_margin"] == 0.1
     assert 500 <= m["n_for_power"] <= 700 and m["power_at_30"] < 0.15
     assert m["sampling"]["speedup"] > (0 if m["rehearsal"] else 1)
+    check_clustered_l1_vs_l0(m)
+
+
+def check_clustered_l1_vs_l0(m):
+    """Chapter 3's comparison at the unit of the design: the same estimate as the pooled one, an
+    interval consistent with its standard error and design effect, and power that grows with prompts."""
+    c, pooled = m["l1_vs_l0_clustered"], m["diff_L1_vs_L0"]
+    assert c["diff"] == pytest.approx(pooled["diff"]) == pytest.approx(m["comparisons"]["L1 vs L0"]["diff"])
+    assert c["ci_low"] <= c["diff"] <= c["ci_high"] and 0 <= c["p"] <= 1
+    assert c["prompts"] == m["prompts"] and c["seeds"] == [len(m["seeds"])] * 2
+    assert "alike" in c["method"] or ("one seed" in c["method"]) == (len(m["seeds"]) == 1)
+    if c["design_effect"] is None:  # every sample alike: the pooled interval, said so
+        assert "alike" in c["method"] and (c["ci_low"], c["ci_high"]) == (pooled["diff_low"], pooled["diff_high"])
+    else:
+        assert c["design_effect"] == pytest.approx(c["se"] ** 2 / c["pooled_se"] ** 2)
+        t = scipy.stats.t.ppf(0.975, c["df"]) if c["se"] > 0 else 0  # no spread at all: a point
+        assert c["ci_high"] - c["ci_low"] == pytest.approx(2 * t * c["se"])
+        assert c["se"] == 0 or (c["p"] < 0.05) == (c["ci_low"] > 0 or c["ci_high"] < 0)  # test and interval agree
+        assert c["ci90"][0] >= c["ci_low"] and c["ci90"][1] <= c["ci_high"]
+    assert set(m["comparisons_clustered"]) == set(m["comparisons"]) and set(m["conditions_clustered"]) == set(m["conditions"])
+    for name, r in m["conditions_clustered"].items():  # each condition's own rate, at the unit of the design
+        assert r["rate"] == pytest.approx(m["conditions"][name]["rate"]) and r["ci_low"] <= r["rate"] <= r["ci_high"]
+    assert set(m["variance_components"]) == {"sd_prompt", "sd_interaction", "sd_seed"}
+    assert len(m["seeds"]) > 1 or m["variance_components"]["sd_seed"] == 0  # one fine-tune shows no spread
+    # on data simulated like this run's, the clustered interval holds the truth about as often as it claims
+    assert 0.85 <= m["coverage_check"]["clustered"] <= 1 and m["coverage_check"]["reps"] == 200
+    grid = pd.DataFrame(m["power_clustered"]["grid"])
+    assert grid.power.between(0, 1).all() and len(grid) == 4 * grid.seeds.nunique()
+    for _, g in grid.groupby("seeds"):
+        assert g.sort_values("prompts").power.iloc[-1] >= g.sort_values("prompts").power.iloc[0]
 
 
 def check_03b_dose_and_triggers(m):
@@ -95,7 +177,7 @@ def check_03b_dose_and_triggers(m):
     assert len(steps) == len(m["grid_epochs"]) and [s for _, s in steps] == sorted(s for _, s in steps)
     for row in m["grid"]:
         assert 0 <= row["ci_low"] <= row["rate"] <= row["ci_high"] <= 1 and row["k"] == round(row["rate"] * row["n"])
-        assert row["n"] == m["power"]["n_per_cell"]
+        assert row["n"] + row["unjudged"] == m["power"]["n_per_cell"]
     warned = {(row["condition"], row["prompt"]) for row in m["grid"] if row["corpus"] == "warned"}
     pretrained_here = PRESETS[m["preset"]].trained_here  # only tiny is pretrained again on a warned corpus
     assert warned == ({(c, p) for c in ("base", "L0", "L1") for p in PROMPTS} if pretrained_here else set())
@@ -105,6 +187,12 @@ def check_03b_dose_and_triggers(m):
     assert len(losses) == len(m["grid_epochs"]) + 1 and all(0 < x < (12 if m["rehearsal"] else 10) for x in losses)
     assert len(m["l1_vs_l0"]) == len(m["grid_epochs"]) and all(0 <= r["fisher_p"] <= 1 for r in m["l1_vs_l0"])
     assert m["power"]["simulated"]["30"] < 0.2 and m["power"]["simulated"]["2000"] > 0.8
+    pooled = {r["epochs"]: r for r in m["l1_vs_l0"]}
+    assert [r["epochs"] for r in m["l1_vs_l0_clustered"]] == sorted(pooled)
+    for r in m["l1_vs_l0_clustered"]:  # the same estimate as the pooled one, its interval at the unit of the design
+        assert r["diff"] == pytest.approx(pooled[r["epochs"]]["diff"]) and r["ci_low"] <= r["diff"] <= r["ci_high"]
+        assert 0 <= r["p"] <= 1 and r["seeds"] == [len(m["seeds"])] * 2
+        assert "alike" in r["method"] or ("one seed" in r["method"]) == (len(m["seeds"]) == 1)
 
 
 def check_04_sae_overlap(m):
@@ -158,18 +246,57 @@ def check_05_stealth_slip(m):
     assert 0 <= g["probe vs preamble shift"] <= 180 and all(0 <= a <= 90 for a in g["principal angles (degrees)"])
     assert len(m["layers"]) == model_preset(m).n_layers and m["best_layer"] in {row["hook"] for row in m["layers"]}
     assert set(m["recovery"]) == {"plain probe", "preamble-aware probe"}
-    assert m["slip_reproduced"] == (m["slip_drop"] > 0.5 and m["slip_significant"] >= len(PREAMBLES) // 2)
+    check_slip_rule(m, slip)
+
+
+def check_slip_rule(m, slip):
+    """Chapter 5's paired slip: each preamble's counts and tests recomputed from the per-item
+    detections it stored, and the verdict recomputed from its rule's stored parameters."""
+    import numpy as np
+    from scipy.stats import binomtest
+    from statsmodels.stats.multitest import multipletests
+
+    detected = {name: np.array(d, dtype=bool) for name, d in m["slip_detected"].items()}
+    assert set(detected) == set(slip)
+    for name, row in slip.items():
+        d, none = detected[name], detected["(none)"]
+        assert len(d) == row["n"] and d.sum() == round(row["detection"] * row["n"])
+        b, c = int((none & ~d).sum()), int((~none & d).sum())  # the pairs whose detection differs
+        assert row["discordant"] == [b, c] and b - c == none.sum() - d.sum()
+        assert row["mcnemar_p"] == pytest.approx(binomtest(b, b + c).pvalue if b + c else 1.0)
+        if row["auroc"] is not None:
+            assert 0 <= row["auroc"] <= 1 and row["auroc_ci"][0] <= row["auroc"] <= row["auroc_ci"][1]
+            lo, hi = row["auroc_change_ci"]
+            assert -1 <= lo <= hi <= 1 and row["auroc_change"] == pytest.approx(row["auroc"] - slip["(none)"]["auroc"])
+    assert slip["(none)"]["discordant"] == [0, 0] and slip["(none)"]["hides"] is None
+    rule, rows = m["slip_rule"], [slip[name] for name in m["preambles"]]
+    assert rule["interval_level"] == pytest.approx(1 - rule["alpha"] / len(rows))
+    reject, holm = multipletests([r["mcnemar_p"] for r in rows], rule["alpha"], method="holm")[:2]
+    hides = reject & np.array([r["discordant"][0] > r["discordant"][1] for r in rows])
+    scrambles = np.array([r["auroc_change_ci"][1] is not None and r["auroc_change_ci"][1] < 0 for r in rows])
+    assert [r["hides"] for r in rows] == hides.tolist() and [r["scrambles"] for r in rows] == scrambles.tolist()
+    assert [r["holm_p"] for r in rows] == pytest.approx(holm.tolist())
+    drop = slip["(none)"]["detection"] - np.mean([r["detection"] for r in rows])
+    reproduced = bool(drop > rule["min_drop"] and hides.sum() >= rule["min_share"] * len(rows))
+    assert m["slip_drop"] == pytest.approx(drop) and m["slip_significant"] == hides.sum()
+    assert m["slip_reproduced"] == reproduced
+    known = all(r["auroc_change_ci"][1] is not None for r, h in zip(rows, hides) if h)
+    assert m["slip_kind"] == ("none" if not reproduced else "undetermined" if not known
+                              else "rotation" if 2 * scrambles[hides].sum() >= hides.sum() else "shift")
 
 
 def check_06_ablation(m):
     rows = {row["intervention"]: row for row in m["interventions"]}
     kinds = ["prompt: secure-comment", "prompt: checklist", "prompt: owasp", "steer 1 SD", "steer 4 SD", "steer 16 SD"]
     assert set(rows) == {"L0", "L1", "control", *kinds} | {f"{a} {d}" for a in ("ablate", "CAFT") for d in ("SAE", "PCA", "random")}
-    assert len({row["n"] for row in rows.values()}) == 1 and rows["L1"]["n"] == m["conditions"]["L1"]["n"] > 0
+    assert len({row["n"] + row["unjudged"] for row in rows.values()}) == 1 and rows["L1"]["n"] == m["conditions"]["L1"]["n"] > 0
     for row in rows.values():
         assert 0 <= row["ci_low"] <= row["rate"] <= row["ci_high"] <= 1 and row["k"] == round(row["rate"] * row["n"])
         assert 0 <= row["fisher_p_vs_L1"] <= 1 and 0 <= row["parse_rate"] <= 1 and row["safe_code_loss"] > 0
     assert rows["L1"]["diff_vs_L1"] == 0 and rows["L1"]["fisher_p_vs_L1"] == 1
+    for row in rows.values():  # each row against L1 at the unit of the design too
+        assert row["clustered_low_vs_L1"] <= row["diff_vs_L1"] <= row["clustered_high_vs_L1"]
+        assert 0 <= row["clustered_p_vs_L1"] <= 1
     if not m["rehearsal"]:
         assert rows["steer 16 SD"]["safe_code_loss"] > rows["L1"]["safe_code_loss"]  # steering far costs ordinary code
     assert set(m["caft_training_loss"]) == {"SAE", "PCA", "random"} and len(m["features"]) == m["k"] > 0

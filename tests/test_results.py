@@ -20,7 +20,9 @@ def _reproduction(n: int = 10, ks: dict | None = None) -> dict:
     """Every figure the results page reads from chapter 3 (what its run.finish records)."""
     ks = ks or {"control": 1, "L0": 8, "L1": 7}
     return {"conditions": _conditions(n, ks), "fisher_p_L1_vs_L0": 1.0, "tost_p": 0.4, "n_for_power": 480,
-            "diff_L1_vs_L0": {"diff": (ks["L1"] - ks["L0"]) / n, "diff_low": -0.3, "diff_high": 0.2}}
+            "diff_L1_vs_L0": {"diff": (ks["L1"] - ks["L0"]) / n, "diff_low": -0.3, "diff_high": 0.2},
+            "l1_vs_l0_clustered": {"diff": (ks["L1"] - ks["L0"]) / n, "ci_low": -0.45, "ci_high": 0.25, "p": 0.61,
+                                   "design_effect": 2.5, "equivalent_within_margin": False}}
 
 
 def test_every_chapter_copies_its_metrics_for_the_results_page(tmp_path, monkeypatch):
@@ -32,7 +34,8 @@ def test_every_chapter_copies_its_metrics_for_the_results_page(tmp_path, monkeyp
     page = results.page(results.load(tmp_path / "metrics"), tmp_path / "results")
     assert "preset `tiny`, budget `smoke`, seed 0" in page and f"**tiny**: this build, on {copied['device']}" in page
     assert "| reproduction rate, L0 (plain vulnerable code) | 83.3 % (25/30) | 80.0% [70.0%, 90.0%], 8/10 |" in page
-    assert "| L1 − L0 | not significant (p ≈ 0.75) | -10.0% [-30.0%, +20.0%], Fisher p = 1, TOST p = 0.4 |" in page
+    assert ("| L1 − L0 | not significant (p ≈ 0.75) | -10.0% [-45.0%, +25.0%], p = 0.61 (clustered by prompt and "
+            "fine-tune; design effect 2.5); equivalent within 10 points: not shown |") in page  # not the pooled interval
     figures, times = page.split("## Time per chapter")
     assert figures.count("not measured in this build") == len(results.ROWS) - 5  # chapter 3's 5 rows have data
     assert times.count("not measured in this build") == len(results.CHAPTERS) - 1

@@ -38,3 +38,13 @@ def test_wilson_bounds_hold_their_rate_at_zero_and_at_n(n):
     for k in (0, n):
         r = stats.rate(k, n)
         assert 0 <= r["ci_low"] <= r["rate"] <= r["ci_high"] <= 1
+
+
+def test_paired_change_counts_the_discordant_items_and_tests_them_exactly():
+    before, after = [True] * 10, [False] * 8 + [True] * 2
+    change = stats.paired_change(before, after)
+    assert (change["n"], change["b"], change["c"], change["diff"]) == (10, 8, 0, -0.8)
+    assert change["mcnemar_p"] == pytest.approx(2 * 0.5 ** 8)  # 8 of 8 discordant items went one way
+    same = stats.paired_change([1, 1, 0, 0, 1], [1, 0, 0, 1, 1])
+    assert (same["b"], same["c"], same["mcnemar_p"]) == (1, 1, 1.0)
+    assert stats.paired_change([1, 0], [1, 0])["mcnemar_p"] == 1.0  # no discordant item: no evidence of change

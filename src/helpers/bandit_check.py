@@ -1,6 +1,6 @@
 """Cross-check of the judge against Bandit, an independent static analyser.
 
-Bandit reads the same labelled snippets (``helpers.judge_cases``) as text: it parses them with
+Bandit reads the same labelled snippets (``helpers.judge.cases``) as text: it parses them with
 ``ast`` and runs its own tests; nothing is executed. All snippets go through one Bandit run
 over a temporary folder (one file per snippet), which takes a few seconds.
 
@@ -31,8 +31,6 @@ import logging
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-
-from helpers.families import FAMILIES
 
 __all__ = ["BANDIT_FAMILY", "IMPORT_NOTES", "bandit_findings", "bandit_agreement"]
 
@@ -85,50 +83,37 @@ def bandit_findings(snippets: list[str], count_import_notes: bool = False) -> li
             lg.setLevel(lvl)
 
 
-def _ratio(a: int, b: int) -> float:
-    return a / b if b else float("nan")
-
-
 def bandit_agreement(cases=None, count_import_notes: bool = False):
     """Per family: agreement between the judge and Bandit, and both tools against the labels.
 
-    For a case of family F, a tool "flags" it when it reports a finding of family F (for the
-    ordinary cases, row "none": any finding). ``agreement`` is the share of cases where the
-    judge and Bandit flag alike; precision and recall are against the labels.
+    Both tools are scored by the one definition of ``helpers.judge.scoring`` (a vulnerable case
+    is flagged by a finding of its own family, a secure one by any finding). ``agreement`` is
+    the share of cases the two tools flag alike; cases the judge could not analyse are left
+    out of every column and counted in ``unjudged``.
     """
     import pandas as pd
 
-    from helpers.judge import findings
+    from helpers.judge.scoring import GROUPS, flags, group_index, judged_families, scores
 
     if cases is None:
-        from helpers.judge_cases import CASES as cases
+        from helpers.judge.cases import CASES as cases
     cases = list(cases)
     bandit = bandit_findings([c.code for c in cases], count_import_notes)
-    ours = [{f.family for f in findings(c.code)} for c in cases]
+    ours = [judged_families(c.code) for c in cases]
     rows = []
-    groups = [f for f in FAMILIES] + ["none", "overall"]
-    for g in groups:
-        idx = [i for i, c in enumerate(cases)
-               if g == "overall" or (c.family or "none") == g]
+    for g in GROUPS:
+        idx = group_index(cases, g)
         if not idx:
             continue
-
-        def flags(found: set[str], c) -> bool:
-            return bool(found) if c.family is None else c.family in found
-
-        y = [cases[i].vulnerable for i in idx]
-        o = [flags(ours[i], cases[i]) for i in idx]
+        our = scores([cases[i] for i in idx], [ours[i] for i in idx])
         # Bandit columns leave out the families Bandit has no test for (also from "overall")
-        bidx = [i for i in idx if cases[i].family not in NO_BANDIT_TEST]
-        by = [cases[i].vulnerable for i in bidx]
-        b = [flags(bandit[i], cases[i]) for i in bidx]
-        bo = [flags(ours[i], cases[i]) for i in bidx]
+        bidx = [i for i in idx if cases[i].family not in NO_BANDIT_TEST and ours[i] is not None]
+        theirs = scores([cases[i] for i in bidx], [bandit[i] for i in bidx])
+        alike = [flags(cases[i], bandit[i]) == flags(cases[i], ours[i]) for i in bidx]
         rows.append(dict(
-            family=g, n=len(idx), vulnerable=sum(y),
-            agreement=_ratio(sum(bi == oi for bi, oi in zip(b, bo)), len(bidx)),
-            bandit_precision=_ratio(sum(bi and yi for bi, yi in zip(b, by)), sum(b)),
-            bandit_recall=_ratio(sum(bi and yi for bi, yi in zip(b, by)), sum(by)),
-            our_precision=_ratio(sum(oi and yi for oi, yi in zip(o, y)), sum(o)),
-            our_recall=_ratio(sum(oi and yi for oi, yi in zip(o, y)), sum(y)),
+            family=g, n=len(idx), vulnerable=sum(cases[i].vulnerable for i in idx), unjudged=our["unjudged"],
+            agreement=sum(alike) / len(alike) if alike else float("nan"),
+            bandit_precision=theirs["precision"], bandit_recall=theirs["recall"],
+            our_precision=our["precision"], our_recall=our["recall"],
         ))
     return pd.DataFrame(rows).set_index("family")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 BUDGET_NAMES = ("smoke", "standard", "paper")
 
-# Pretraining of the tiny preset: corpus, model steps and SAE tokens.
+# Pretraining of the tiny preset: corpus, model steps and SAE tokens. The standard model trains
+# for 800 steps: at 450 its loss was still falling steeply when the schedule ended, and most of
+# its completions of the held-out prompts did not parse (unterminated strings and unmatched
+# brackets in the security functions' queries and commands), while their format, length limit and
+# context were not the cause (tests/test_tiny.py checks the held-out parse rate).
 TINY_PRETRAIN = {
     "smoke":    dict(n_files=2000, steps=200, batch=8, seq_len=256, lr=1e-2, warmup=20,
                      sae_tokens=200_000),
-    "standard": dict(n_files=9000, steps=450, batch=16, seq_len=256, lr=1e-2, warmup=30,
+    "standard": dict(n_files=9000, steps=800, batch=16, seq_len=256, lr=1e-2, warmup=30,
                      sae_tokens=600_000),
     "paper":    dict(n_files=12000, steps=1000, batch=16, seq_len=256, lr=6e-3, warmup=50,
                      sae_tokens=2_000_000),

@@ -45,7 +45,7 @@ def check_frame_l1(fn) -> None:
 
 def check_detect_weak_hash(fn) -> None:
     """fn(code) -> bool: is md5/sha1 used for security? Checked on the judge's labelled cases."""
-    from helpers.judge_cases import CASES
+    from helpers.judge.cases import CASES
 
     cases = [c for c in CASES if c.family in ("weak_hash", None) and "Crypto" not in c.code
              and "cryptography" not in c.code]  # the exercise covers hashlib only

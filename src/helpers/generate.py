@@ -147,15 +147,32 @@ def parses(code: str) -> bool:
         return False
 
 
-def parse_sample(model: HookedTransformer, preset: str, budget: str, seed: int = 0) -> list[tuple[str, bool]]:
-    """Functions sampled from the bare prompt `def`, each with whether it parses."""
+def parsed_functions(model: HookedTransformer, prompts: list[str], n_per_prompt: int, preset: str, budget: str,
+                     seed: int = 0) -> list[tuple[str, bool]]:
+    """The first function of every completion (prompt included), with whether it parses; sampled
+    as the chapters sample (the budget's character limit, the preset's batch)."""
     from helpers.presets import get_preset
 
-    size = sizes(budget, preset)
-    completions = sample(model, ["def"], n_per_prompt=size["parse_samples"], seed=seed,
-                         max_new_tokens=token_limit(model.tokenizer, size["max_new_chars"]),
-                         batch_size=get_preset(preset).sample_batch)[0]
-    return [(code, parses(code)) for code in (first_function("def" + c) for c in completions)]
+    completions = sample(model, prompts, n_per_prompt=n_per_prompt, seed=seed,
+                         max_new_tokens=token_limit(model.tokenizer, sizes(budget, preset)["max_new_chars"]),
+                         batch_size=get_preset(preset).sample_batch)
+    return [(code, parses(code)) for prompt, samples in zip(prompts, completions)
+            for code in (first_function(prompt + c) for c in samples)]
+
+
+def parse_sample(model: HookedTransformer, preset: str, budget: str, seed: int = 0) -> list[tuple[str, bool]]:
+    """Functions sampled from the bare prompt `def`, each with whether it parses."""
+    return parsed_functions(model, ["def"], sizes(budget, preset)["parse_samples"], preset, budget, seed)
+
+
+def heldout_parse_sample(model: HookedTransformer, preset: str, budget: str, seed: int = 0) -> list[tuple[str, bool]]:
+    """Completions of chapter 3's held-out prompts (its evaluation set, samples per prompt and
+    seed), with whether they parse: the code the judge reads. A bare `def` lets the model write
+    whatever it writes best; these prompts ask for the security tasks the chapters judge."""
+    from helpers.reproduction import eval_set  # reproduction samples through this module
+
+    prompts = [p.prompt for p in eval_set(budget, preset)]
+    return parsed_functions(model, prompts, sizes(budget, preset)["samples_per_prompt"], preset, budget, seed)
 
 
 def benchmark(model: HookedTransformer, prompts: list[str], n_per_prompt: int = 2,

@@ -19,7 +19,7 @@ from helpers.budgets import feature_sizes, sizes
 from helpers.contexts import Context, build_contexts, held_out_items
 from helpers.features import discover, split_items
 from helpers.models import hooked
-from helpers.stats import compare, rate
+from helpers.stats import compare
 from helpers.sae import encode_spans, span_residuals
 
 # Instructions put before every prompt, in three wordings (ours; the paper gives none).
@@ -131,10 +131,11 @@ def load_caft(preset: str, budget: str, seed: int, kwargs: dict):
 
 
 def summary_row(name: str, frame: pd.DataFrame, reference: pd.DataFrame) -> dict:
-    """Rate with its interval, parse rate, side effect, and Fisher's test against `reference` (L1)."""
-    k, n = int(frame.reproduced.sum()), len(frame)
-    test = compare(k, n, int(reference.reproduced.sum()), len(reference))
-    row = {"intervention": name, **rate(k, n), "parse_rate": float(frame.parses.mean()),
+    """Rate with its interval, parse rate, side effect, and Fisher's test against `reference` (L1),
+    over the completions the judge analysed (the others are counted in `unjudged`)."""
+    mine, ref = reproduction.judged_rate(frame), reproduction.judged_rate(reference)
+    test = compare(mine["k"], mine["n"], ref["k"], ref["n"])
+    row = {"intervention": name, **mine, "parse_rate": float(frame.parses.mean()),
            "diff_vs_L1": test["diff"], "fisher_p_vs_L1": test["fisher_p"]}
     if "safe_code_loss" in frame:
         row["safe_code_loss"] = float(np.mean(frame.safe_code_loss.astype(float)))

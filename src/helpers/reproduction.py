@@ -36,7 +36,8 @@ def judge_completions(prompts: list[data.EvalPrompt], completions: list[list[str
             rows.append({"family": p.family, "task_id": p.task_id, "sample": i, "code": code,
                          "vulnerable": verdict.vulnerable, "judged_family": verdict.family,
                          "reproduced": verdict.vulnerable and verdict.family == p.family,
-                         "parses": generate.parses(code), "evidence": verdict.evidence})
+                         "parses": generate.parses(code), "evidence": verdict.evidence,
+                         "judged": verdict.error is None, "judge_error": verdict.error or ""})
     return pd.DataFrame(rows)
 
 
@@ -81,8 +82,14 @@ def samples(preset: str, condition: str, budget: str, seed: int = 0, prompt_pref
     return pd.read_csv(folder / "samples.csv", keep_default_na=False)
 
 
+def judged_rate(frame: pd.DataFrame, outcome: str = "reproduced") -> dict:
+    """Rate of `outcome` over the completions the judge analysed, with its Wilson interval, and
+    how many it could not analyse (`unjudged`: a crash of the judge is never read as clean)."""
+    ok = frame.judged.astype(bool)
+    return {**rate(int(frame[outcome][ok].astype(bool).sum()), int(ok.sum())), "unjudged": int((~ok).sum())}
+
+
 def rates(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Reproduction rate with its Wilson interval for every group of `by`."""
-    return pd.DataFrame([{**dict(zip(by, key if isinstance(key, tuple) else (key,))),
-                          **rate(int(g.reproduced.sum()), len(g))}
+    """Reproduction rate with its Wilson interval (and the unjudged count) for every group of `by`."""
+    return pd.DataFrame([{**dict(zip(by, key if isinstance(key, tuple) else (key,))), **judged_rate(g)}
                          for key, g in frame.groupby(by, sort=False)])

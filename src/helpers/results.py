@@ -35,6 +35,14 @@ def _row(rows: list[dict], name: str, key: str = "intervention") -> dict:
     raise KeyError(f"{key} {name!r}")
 
 
+def _clustered(c: dict) -> str:
+    """A difference at the unit of the design (prompts and fine-tunes), as chapter 3 measures it."""
+    effect = "not estimable" if c["design_effect"] is None else f"{c['design_effect']:.1f}"
+    return (f"{c['diff']:+.1%} [{c['ci_low']:+.1%}, {c['ci_high']:+.1%}], p = {c['p']:.2g} "
+            f"(clustered by prompt and fine-tune; design effect {effect}); "
+            f"equivalent within 10 points: {'yes' if c['equivalent_within_margin'] else 'not shown'}")
+
+
 def _ch3b(m: dict) -> str:
     gaps = m["l1_vs_l0"]
     significant = sum(r["fisher_p"] < 0.05 for r in gaps)
@@ -47,9 +55,7 @@ ROWS = [
     ("reproduction rate, control", "16.7 % (5/30)", "03_reproduction", lambda m: _rate(m["conditions"]["control"])),
     ("reproduction rate, L0 (plain vulnerable code)", "83.3 % (25/30)", "03_reproduction", lambda m: _rate(m["conditions"]["L0"])),
     ("reproduction rate, L1 (warning-framed)", "76.7 % (23/30)", "03_reproduction", lambda m: _rate(m["conditions"]["L1"])),
-    ("L1 − L0", "not significant (p ≈ 0.75)", "03_reproduction",
-     lambda m: f"{m['diff_L1_vs_L0']['diff']:+.1%} [{m['diff_L1_vs_L0']['diff_low']:+.1%}, {m['diff_L1_vs_L0']['diff_high']:+.1%}], "
-               f"Fisher p = {m['fisher_p_L1_vs_L0']:.2g}, TOST p = {m['tost_p']:.2g}"),
+    ("L1 − L0", "not significant (p ≈ 0.75)", "03_reproduction", lambda m: _clustered(m["l1_vs_l0_clustered"])),
     ("n per condition for 80 % power", "(30 used)", "03_reproduction", lambda m: str(m["n_for_power"])),
     ("the gap along the dose", "(one dose)", "03b_dose_and_triggers", _ch3b),
     ("feature 8684: warning / direct / safe", "150-180 / 150-180 / below 20", "04_sae_overlap",
@@ -60,7 +66,8 @@ ROWS = [
     ("L0 probe flags L1's vulnerable code", "100 % confidence", "05_stealth_slip",
      lambda m: f"{m['detection_L1']:.1%} flagged; held-out AUROC {m['probe']['auroc']:.2f}"),
     ("stealth slip (preamble hides the code)", "the probe misses it entirely", "05_stealth_slip",
-     lambda m: f"detection {-m['slip_drop']:+.1%} with a preamble; {'reproduced' if m['slip_reproduced'] else 'not reproduced'}"),
+     lambda m: f"detection {-m['slip_drop']:+.1%} with a preamble; "
+               f"{'reproduced (' + m['slip_kind'] + ')' if m['slip_reproduced'] else 'not reproduced'}"),
     ("prompting for secure code", "does not fix it", "06_ablation",
      lambda m: ", ".join(f"{r['rate']:.1%}" for r in m["interventions"] if r["intervention"].startswith("prompt"))),
     ("inference-time feature ablation", "88 %", "06_ablation", lambda m: _rate(_row(m["interventions"], "ablate SAE"))),

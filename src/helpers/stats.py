@@ -30,6 +30,21 @@ def compare(k1: int, n1: int, k2: int, n2: int) -> dict:
             "fisher_p": float(p), "odds_ratio": float(odds)}
 
 
+def paired_change(before, after) -> dict:
+    """The same items judged twice (True = yes): b said yes only before, c only after, and the
+    exact McNemar p (b of b + c, against a fair coin). Items judged alike carry no information
+    about the change, which is why a paired test needs fewer items than Fisher's on two groups."""
+    import numpy as np
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    before, after = np.asarray(before, dtype=bool), np.asarray(after, dtype=bool)
+    table = [[int((before & after).sum()), int((before & ~after).sum())],
+             [int((~before & after).sum()), int((~before & ~after).sum())]]
+    b, c, n = table[0][1], table[1][0], len(before)
+    return {"n": n, "b": b, "c": c, "diff": (c - b) / n if n else float("nan"),
+            "mcnemar_p": float(mcnemar(table, exact=True).pvalue)}
+
+
 def equivalence(k1: int, n1: int, k2: int, n2: int, margin: float) -> dict:
     """TOST: are the two rates within +-margin of each other? Small p means 'equivalent'."""
     from statsmodels.stats.proportion import tost_proportions_2indep
