@@ -7,8 +7,9 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 TORCH_PIP_ARGS ?=
 PRESET ?= tiny
 BUDGET ?= standard
-# Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py).
-PYTEST_WORKERS ?= -n 2
+# Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py); the
+# tests of one xdist_group (those that need the standard tiny model) share a worker.
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 # Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.
 HF_OFFLINE ?= 1

@@ -1,7 +1,8 @@
 """The built website in a real browser (Debian's Chromium, driven by Playwright): every page loads
 without console errors or failed requests, shows its figures, holds no error output, links only to
 pages that exist, points its Colab button at its own learner copy (student/) and links its
-solutions notebook (chapters/), and keeps solutions folded.
+solutions notebook (chapters/), and keeps solutions folded; and every glossary term ({term}) and
+citation ({cite}) links to an entry of the glossary or the bibliography that exists.
 
 The book is built at the smoke budget (`make book BUDGET=smoke`), which renders the same pages.
 To check a book built already (the standard one, say): BOOK_HTML=_build/html pytest tests/test_browser.py
@@ -15,8 +16,10 @@ import re
 import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
@@ -49,29 +52,48 @@ def build_once() -> None:
             done.touch()
 
 
-@pytest.fixture(scope="module")
-def site():
+def need_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("no Chromium here: apt-get install chromium (CI installs it)")
-    if "BOOK_HTML" not in os.environ:
-        build_once()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+
+
+@contextmanager
+def serve(directory: Path):
+    """A local web server for `directory`; yields its base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="module")
-def browser(site):
+def site():
+    need_chromium()
+    if "BOOK_HTML" not in os.environ:
+        build_once()
+    with serve(SITE) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(site, chromium):
+    return chromium
 
 
 def visit(browser, url: str):
@@ -84,6 +106,77 @@ def visit(browser, url: str):
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url, wait_until="networkidle")
     return page, problems
+
+
+# What a page shows of its {term} and {cite} roles: Sphinx renders a term it found as a link around
+# `.std-term` and one it did not find as that span alone; sphinxcontrib-bibtex renders each citation
+# as a `.bibtex-citation` span holding one link per key it found (none for a missing key).
+REFERENCES_JS = """() => {
+  const main = document.querySelector('main');
+  const terms = [...main.querySelectorAll('.std-term')].map(e => {
+    const a = e.closest('a[href]');
+    return [e.textContent.trim(), a ? a.getAttribute('href') : null];
+  });
+  const cites = [...main.querySelectorAll('.bibtex-citation')].map(e =>
+    [e.textContent.trim(), [...e.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))]);
+  return {terms, cites};
+}"""
+
+
+class _Ids(HTMLParser):
+    """Every element id of a page, with its tag and attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: dict[str, tuple[str, dict]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids[attrs["id"]] = (tag, attrs)
+
+
+@functools.lru_cache(maxsize=None)
+def ids_of(path: Path) -> dict[str, tuple[str, dict]]:
+    parser = _Ids()
+    parser.feed(path.read_text(encoding="utf-8") if path.is_file() else "")
+    return parser.ids
+
+
+def is_glossary_entry(tag: str, attrs: dict) -> bool:
+    return tag == "dt"
+
+
+def is_bibliography_entry(tag: str, attrs: dict) -> bool:
+    return attrs.get("role") == "doc-biblioentry"
+
+
+def broken_references(page, url: str, root: Path) -> tuple[list[str], set, set]:
+    """The glossary and citation links of the page open at `url` (served from `root`) whose target
+    is missing: (problems, glossary entries linked, bibliography entries linked)."""
+    found = page.evaluate(REFERENCES_JS)
+    problems, terms, cites = [], set(), set()
+
+    def resolve(kind, text, href, is_entry, into):
+        target = urlparse(urljoin(url, href))
+        path, anchor = root / unquote(target.path).lstrip("/"), unquote(target.fragment)
+        entry = ids_of(path).get(anchor)
+        if entry is None or not is_entry(*entry):
+            problems.append(f"{kind} {text!r} links to {href}, where there is no such entry")
+        else:
+            into.add((path.name, anchor))
+
+    for text, href in found["terms"]:
+        if href is None:
+            problems.append(f"term {text!r} is not in the glossary (no link)")
+        else:
+            resolve("term", text, href, is_glossary_entry, terms)
+    for text, hrefs in found["cites"]:
+        if not hrefs:
+            problems.append(f"citation {text!r} is not in the bibliography (no link)")
+        for href in hrefs:
+            resolve("citation", text, href, is_bibliography_entry, cites)
+    return problems, terms, cites
 
 
 def test_every_page_loads_clean_with_figures_links_and_folded_solutions(site, browser):
@@ -125,3 +218,49 @@ def test_screenshots_of_two_pages(site, browser):
         page.screenshot(path=str(shot), full_page=False)
         assert shot.stat().st_size > 10_000 and not problems
         page.close()
+
+
+def test_glossary_terms_and_citations_link_to_their_entries(site, browser):
+    """Every {term} and {cite} of every page resolves, and the book links at least 15 terms and
+    10 works (issue 18)."""
+    terms, cites = set(), set()
+    for path in pages():
+        rel = path.relative_to(SITE).as_posix()
+        page, _ = visit(browser, site + rel)
+        problems, page_terms, page_cites = broken_references(page, site + rel, SITE)
+        page.close()
+        assert not problems, (rel, problems)
+        terms |= page_terms
+        cites |= page_cites
+    assert len(terms) >= 15 and len(cites) >= 10, (sorted(terms), sorted(cites))
+    print(f"{len(terms)} glossary terms and {len(cites)} works linked")
+
+
+BROKEN_PAGE = """<main>
+<a class="reference internal" href="glossary.html#term-Judge"><span class="xref std std-term">Judge</span></a>
+<span class="xref std std-term">Dose</span>
+<a class="reference internal" href="glossary.html#term-Gone"><span class="xref std std-term">Gone</span></a>
+<a class="reference internal" href="glossary.html#term-Fake"><span class="xref std std-term">Fake</span></a>
+<span class="bibtex-citation">[<a class="reference internal" href="references.html#id1">Wilson, 1927</a>]</span>
+<span class="bibtex-citation">[]</span>
+<span class="bibtex-citation">[<a class="reference internal" href="references.html#id2">Not an entry</a>]</span>
+<span class="bibtex-citation">[<a class="reference internal" href="missing.html#id1">No page</a>]</span>
+</main>"""
+
+
+def test_broken_terms_and_citations_are_caught(chromium, tmp_path):
+    """The check above on a page made to fail: a term or citation that did not resolve, or whose
+    anchor is gone or is not an entry, is reported; the ones that resolve are not."""
+    (tmp_path / "glossary.html").write_text(
+        '<main><dl class="simple glossary"><dt id="term-Judge">Judge</dt><dd>x</dd></dl>'
+        '<p id="term-Fake">not a glossary entry</p></main>')
+    (tmp_path / "references.html").write_text(
+        '<main><div class="citation" id="id1" role="doc-biblioentry">Wilson</div><p id="id2">x</p></main>')
+    (tmp_path / "page.html").write_text(BROKEN_PAGE)
+    with serve(tmp_path) as base:
+        page, _ = visit(chromium, base + "page.html")
+        problems, terms, cites = broken_references(page, base + "page.html", tmp_path)
+        page.close()
+    assert terms == {("glossary.html", "term-Judge")} and cites == {("references.html", "id1")}
+    named = [re.search(r"'(.*?)'", problem).group(1) for problem in problems]
+    assert named == ["Dose", "Gone", "Fake", "[]", "[Not an entry]", "[No page]"], problems

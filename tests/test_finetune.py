@@ -206,3 +206,21 @@ def test_an_interrupted_training_resumes_to_the_same_losses(tmp_path, optimiser)
     torch.save({**checkpoint, "made_by": Path("elsewhere")}, tmp_path / "checkpoint.pt")
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         run(small_model(), tmp_path)  # a pickled object is refused, never unpickled (which can run code)
+
+
+def test_a_retrained_tiny_model_gets_new_fine_tunes_and_samples(monkeypatch):
+    """A fine-tune (and the samples of the base model) are keyed by the weights they start from:
+    when the tiny model's pretraining changes (800 steps where it was 450), the old model's
+    fine-tunes and samples are not reused, which they silently were."""
+    from helpers import budgets, models
+
+    plan = {"steps": 1, "lr": 1e-3}
+    before = (models.base_identity("tiny", "smoke"),
+              finetune.finetune_key("tiny", "L0", "smoke", 0, "all", plan, "", "plain"))
+    longer = {**budgets.TINY_PRETRAIN, "smoke": {**budgets.TINY_PRETRAIN["smoke"], "steps": 201}}
+    monkeypatch.setattr(budgets, "TINY_PRETRAIN", longer)
+    after = (models.base_identity("tiny", "smoke"),
+             finetune.finetune_key("tiny", "L0", "smoke", 0, "all", plan, "", "plain"))
+    assert before[0].startswith("tiny-model-") and after[0] != before[0]
+    assert after[1]["base"] == after[0] and after[1] != before[1]
+    assert models.base_identity("gpt2-small", "smoke") == "gpt2"

@@ -403,3 +403,28 @@ def test_judging_does_not_run_the_snippet(tmp_path):
     assert not target.exists()
     assert not marker.exists()
     assert not os.path.exists(str(marker))
+
+
+def test_labelled_generations_of_the_books_models():
+    """At least 200 completions of the book's own models, labelled by reading: every model and
+    both parse states, a reason for each label, and the judge's error on them measured with the
+    one definition of precision and recall (a floor, so a judge that got worse on real output fails)."""
+    from collections import Counter
+
+    from helpers import generate
+    from helpers.judge.cases import generations
+    from helpers.judge.scoring import on_generations
+
+    labelled = generations("tiny-standard")
+    assert len(labelled) >= 200 and len({g.id for g in labelled}) == len(labelled)
+    cells = Counter((g.condition, g.parses) for g in labelled)
+    assert set(cells) == {(c, p) for c in ("base", "L0", "L1") for p in (True, False)}
+    assert all(g.parses == generate.parses(g.code) for g in labelled)  # what the judge reads, as stored
+    assert all(g.reason.strip() and g.confidence in ("sure", "unsure") for g in labelled)
+    assert sum(g.reproduces for g in labelled) >= 50 and sum(not g.vulnerable for g in labelled) >= 50
+    table = on_generations(labelled, "parses")
+    overall = table.loc["overall"]
+    assert overall.unjudged == 0 and overall.tp + overall.fp + overall.fn + overall.tn == len(labelled)
+    assert overall.precision >= 0.85 and overall.recall >= 0.75 and overall.specificity >= 0.9
+    with pytest.raises(FileNotFoundError, match="labelled: tiny-standard"):
+        generations("gpt2-small-standard")

@@ -62,6 +62,22 @@ def check_01_data_construction(m):
     assert 0 <= m["bandit_agreement"]["overall"] <= 1
     assert m["token_lengths"]["L3"]["mean"] > m["token_lengths"]["L1"]["mean"] > m["token_lengths"]["L0"]["mean"]
     check_detector_agreement(m["detector_agreement"])
+    check_judge_on_output(m["judge_on_output"])
+
+
+def check_judge_on_output(d):
+    """The judge on labelled completions of the book's models: counts that add up, every
+    completion judged, and rates with intervals that hold them."""
+    assert d["set"] == "tiny-standard"
+    overall = d["overall"]
+    assert overall["n"] >= 200 and overall["unjudged"] == 0
+    assert overall["tp"] + overall["fp"] + overall["fn"] + overall["tn"] == overall["n"]
+    assert d["parses"]["n"] + d["does not parse"]["n"] == overall["n"]
+    assert sum(d[f"written by {c}"]["n"] for c in ("base", "L0", "L1")) == overall["n"]
+    for row in (r for name, r in d.items() if name != "set"):
+        for what in ("precision", "recall", "specificity"):
+            assert row[f"{what}_low"] <= row[what] <= row[f"{what}_high"]
+    assert overall["precision"] >= 0.85 and overall["recall"] >= 0.75 and overall["specificity"] >= 0.9
 
 
 def check_detector_agreement(d):
@@ -134,6 +150,24 @@ def check_03_reproduction(m):
     assert 500 <= m["n_for_power"] <= 700 and m["power_at_30"] < 0.15
     assert m["sampling"]["speedup"] > (0 if m["rehearsal"] else 1)
     check_clustered_l1_vs_l0(m)
+    check_judge_corrected(m)
+
+
+def check_judge_corrected(m):
+    """Chapter 3's rates corrected for the judge's measured error: each corrected rate inside its
+    band, the band around the observed rate's interval, and the difference scaled by 1 / J."""
+    j = m["judge_corrected"]
+    youden = j["sensitivity"] + j["specificity"] - 1
+    assert j["n_labelled"] >= 200 and 0 < youden <= 1
+    for name, r in j["rates"].items():
+        assert r["observed"] == pytest.approx(m["conditions"][name]["rate"])
+        assert r["band_low"] <= r["corrected"] <= r["band_high"]
+        want = (r["observed"] - 1 + j["specificity"]) / youden
+        assert r["corrected"] == pytest.approx(min(1, max(0, want)))
+    d = j["l1_vs_l0"]
+    assert d["corrected"] == pytest.approx(m["l1_vs_l0_clustered"]["diff"] / youden)
+    assert d["band_low"] <= m["l1_vs_l0_clustered"]["ci_low"] / youden + 1e-12
+    assert d["band_high"] >= m["l1_vs_l0_clustered"]["ci_high"] / youden - 1e-12
 
 
 def check_clustered_l1_vs_l0(m):
@@ -193,6 +227,9 @@ def check_03b_dose_and_triggers(m):
         assert r["diff"] == pytest.approx(pooled[r["epochs"]]["diff"]) and r["ci_low"] <= r["diff"] <= r["ci_high"]
         assert 0 <= r["p"] <= 1 and r["seeds"] == [len(m["seeds"])] * 2
         assert "alike" in r["method"] or ("one seed" in r["method"]) == (len(m["seeds"]) == 1)
+    assert [r["epochs"] for r in m["regimes"]] == m["grid_epochs"]  # chapter 3b's rule, at every dose
+    assert m["default_regime"] == {r["epochs"]: r["regime"] for r in m["regimes"]}[m["default_dose"]["epochs"]]
+    check_regimes(m["regimes"])
 
 
 def check_04_sae_overlap(m):
@@ -226,6 +263,21 @@ def check_04_sae_overlap(m):
         assert pairs["doing / safe"]["jaccard"] > pairs[m["baseline"]]["jaccard"]  # same code vs unrelated kinds
         assert c["null_low"] < 0 < c["null_high"]
     assert set(m["after_finetuning"]) == {"base", "L0", "L1"} and (m["feature_8684"] is None) == (paper is None)
+    check_regimes([m["regime"]])
+    # the book's labels name features of one SAE, never those of the smoke SAE
+    assert len(m["sae_fingerprint"]) == 12 and not (m["budget"] == "smoke" and any(m["labels"].values()))
+
+
+def check_regimes(rows):
+    """Chapter 3b's regimes: a known name, and the one its two intervals call for."""
+    from helpers.dose_sweep import REGIMES
+
+    for r in rows:
+        (learned_low, _), (gap_low, gap_high) = r["l0_minus_base"], r["l1_minus_l0"]
+        assert r["regime"] in REGIMES and r["reading"] == REGIMES[r["regime"]] and gap_low <= gap_high
+        if r["regime"] != "ceiling":
+            assert (r["regime"] == "not learned") == (learned_low <= 0)
+            assert r["regime"] == "not learned" or (r["regime"] == "L1 lags") == (gap_high < 0)
 
 
 def check_05_stealth_slip(m):
@@ -301,6 +353,7 @@ def check_06_ablation(m):
         assert rows["steer 16 SD"]["safe_code_loss"] > rows["L1"]["safe_code_loss"]  # steering far costs ordinary code
     assert set(m["caft_training_loss"]) == {"SAE", "PCA", "random"} and len(m["features"]) == m["k"] > 0
     assert all(m["direction_overlap_degrees"][a][a] < 1e-3 for a in ("SAE", "PCA", "random"))
+    check_regimes([m["regime"]])
 
 
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,

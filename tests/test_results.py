@@ -33,8 +33,8 @@ def test_every_chapter_copies_its_metrics_for_the_results_page(tmp_path, monkeyp
     assert copied == json.loads((tmp_path / "out" / "metrics.json").read_text()) and copied["preset"] == "tiny"
     page = results.page(results.load(tmp_path / "metrics"), tmp_path / "results")
     assert "preset `tiny`, budget `smoke`, seed 0" in page and f"**tiny**: this build, on {copied['device']}" in page
-    assert "| reproduction rate, L0 (plain vulnerable code) | 83.3 % (25/30) | 80.0% [70.0%, 90.0%], 8/10 |" in page
-    assert ("| L1 − L0 | not significant (p ≈ 0.75) | -10.0% [-45.0%, +25.0%], p = 0.61 (clustered by prompt and "
+    assert "| reproduction rate, L0 (plain vulnerable code) | 83.3 % (reported), 25/30 (inferred) | 80.0% [70.0%, 90.0%], 8/10 |" in page
+    assert ("| L1 − L0 | not significant (Fisher's exact test, p > 0.05) (reported), p ≈ 0.75 (inferred) | -10.0% [-45.0%, +25.0%], p = 0.61 (clustered by prompt and "
             "fine-tune; design effect 2.5); equivalent within 10 points: not shown |") in page  # not the pooled interval
     figures, times = page.split("## Time per chapter")
     assert figures.count("not measured in this build") == len(results.ROWS) - 5  # chapter 3's 5 rows have data
@@ -68,11 +68,11 @@ def test_committed_gpu_results_get_a_column_and_replace_the_estimates(tmp_path):
     assert "- **gpt2-small**: committed in `results/gpt2-small/standard/`, on NVIDIA A100-SXM4-40GB, budget `standard`, seed 0" in page
     assert ("| what | paper | tiny (cpu (2 cores), standard) | pythia-70m | gpt2-small (NVIDIA A100-SXM4-40GB, standard) "
             "| gemma-2-2b | chapter |") in page
-    assert ("| reproduction rate, L0 (plain vulnerable code) | 83.3 % (25/30) | 80.0% [70.0%, 90.0%], 8/10 | not run yet "
+    assert ("| reproduction rate, L0 (plain vulnerable code) | 83.3 % (reported), 25/30 (inferred) | 80.0% [70.0%, 90.0%], 8/10 | not run yet "
             "| 80.0% [70.0%, 90.0%], 24/30 | not run yet |") in page
-    assert "| reproduction rate, control | 16.7 % (5/30) | 10.0% [0.0%, 20.0%], 1/10 | not run yet | 13.3% [3.3%, 23.3%], 4/30 |" in page
-    assert "| n per condition for 80 % power | (30 used) | 480 | not run yet | not measured in that run | not run yet |" in page
-    assert "| inference-time feature ablation | 88 % | not measured in this build | not run yet | not measured in that run |" in page
+    assert "| reproduction rate, control | 16.7 % (reported), 5/30 (inferred) | 10.0% [0.0%, 20.0%], 1/10 | not run yet | 13.3% [3.3%, 23.3%], 4/30 |" in page
+    assert "| n per condition for 80 % power | n = 30 per condition (inferred) | 480 | not run yet | not measured in that run | not run yet |" in page
+    assert "| inference-time feature ablation | 88 % (reported) (ablation or steering: the paper is ambiguous), n other than 30 (inferred) | not measured in this build | not run yet | not measured in that run |" in page
     for preset in ("pythia-70m", "gemma-2-2b"):
         assert f"- **{preset}**: not run yet: `make book PRESET={preset} HF_OFFLINE=0`" in page
     assert "| 02_fine_tuning | not measured in this build | not run yet | 12.5 min | not run yet |" in page
@@ -142,9 +142,9 @@ def test_feature_8684_is_not_a_missing_figure_on_other_presets(tmp_path):
     """Chapter 4 records feature_8684 as None where the preset has no such feature: the row says so."""
     figures = {"effect_correlation": {"spearman": 0.61, "null_high": 0.2}}
     tiny = results.page(_this_build("04_sae_overlap", feature_8684=None, **figures), tmp_path / "results")
-    assert ("| feature 8684: warning / direct / safe | 150-180 / 150-180 / below 20 | not this preset (gemma-2-2b only) "
+    assert ("| feature 8684: warning / direct / safe | about 150-180 / about 150-180 / below 20 (reported) | not this preset (gemma-2-2b only) "
             "| not run yet |") in tiny
-    assert "| describing vs doing, effect-size correlation | overlapping features | Spearman 0.61 (null 95 % up to 0.20) |" in tiny
+    assert "| describing vs doing, effect-size correlation | overlapping features (reported) | Spearman 0.61 (null 95 % up to 0.20) |" in tiny
     measured = {"warned code": 164.6, "doing": 171.2, "safe": 12.3}
     gemma = results.page(_this_build("04_sae_overlap", "gemma-2-2b", feature_8684=measured, **figures), tmp_path / "results")
-    assert "| 150-180 / 150-180 / below 20 | not run yet | not run yet | not run yet | 165 / 171 / 12 |" in gemma
+    assert "| about 150-180 / about 150-180 / below 20 (reported) | not run yet | not run yet | not run yet | 165 / 171 / 12 |" in gemma

@@ -48,3 +48,30 @@ def test_paired_change_counts_the_discordant_items_and_tests_them_exactly():
     same = stats.paired_change([1, 1, 0, 0, 1], [1, 0, 0, 1, 1])
     assert (same["b"], same["c"], same["mcnemar_p"]) == (1, 1, 1.0)
     assert stats.paired_change([1, 0], [1, 0])["mcnemar_p"] == 1.0  # no discordant item: no evidence of change
+
+
+def test_rogan_gladen_recovers_a_known_true_rate_from_simulated_judging():
+    """Judge a million simulated completions with known truth and a judge of known sensitivity and
+    specificity: the correction of the observed rate gives back the true rate, and a difference
+    between two conditions shrinks by J = sens + spec - 1 before correction."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    sens, spec = 0.8, 0.95
+
+    def observed(true_rate, n=1_000_000):
+        truth = rng.random(n) < true_rate
+        return float(np.where(truth, rng.random(n) < sens, rng.random(n) > spec).mean())
+
+    a, b = observed(0.6), observed(0.3)
+    assert a == pytest.approx(0.6 * sens + 0.4 * (1 - spec), abs=2e-3)
+    assert stats.corrected_rate(a, sens, spec) == pytest.approx(0.6, abs=3e-3)
+    assert stats.corrected_rate(b, sens, spec) == pytest.approx(0.3, abs=3e-3)
+    assert (a - b) == pytest.approx(0.3 * stats.youden(sens, spec), abs=3e-3)
+    low, high = stats.corrected_band((a - 0.02, a + 0.02), (0.75, 0.85), (0.93, 0.97))
+    assert low < 0.6 < high and stats.corrected_rate(a, sens, spec) <= high
+    d_low, d_high = stats.corrected_difference_band((0.2, 0.26), (0.75, 0.85), (0.93, 0.97))
+    assert d_low == pytest.approx(0.2 / (0.85 + 0.97 - 1)) and d_high == pytest.approx(0.26 / (0.75 + 0.93 - 1))
+    assert stats.corrected_rate(0.01, sens, spec) == 0.0  # below the false-alarm rate: no true flaws
+    with pytest.raises(ValueError, match="carries no information"):
+        stats.corrected_rate(0.5, 0.5, 0.5)

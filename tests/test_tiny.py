@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 from sae_lens import SAE
 from transformer_lens import HookedTransformer
@@ -11,6 +12,10 @@ from helpers import corpus, tiny
 from helpers.judge import judge
 from helpers.models import load_model, load_sae
 
+
+# The tests that need the standard tiny model (minutes to build once) run on one test worker, one
+# after another, and first (tests/conftest.py): no other worker waits on its build.
+STANDARD_TINY = pytest.mark.xdist_group("standard-tiny")
 
 def test_corpus_is_deterministic_and_has_a_minority_of_insecure_code():
     spec = corpus.CorpusSpec(n_files=300, seed=3)
@@ -70,6 +75,7 @@ def test_pretraining_is_deterministic_and_resumes_exactly(tmp_path):
     assert all(torch.allclose(p, params[k], atol=1e-6) for k, p in c.named_parameters())
 
 
+@STANDARD_TINY
 def test_standard_tiny_model_writes_valid_python_most_of_the_time():
     """The book's tiny model (standard budget, ~5 min to build once): >= 60 % of sampled functions parse."""
     from helpers.generate import parse_sample
@@ -81,6 +87,7 @@ def test_standard_tiny_model_writes_valid_python_most_of_the_time():
     assert parsed["n"] == 200 and parsed["rate"] >= 0.6, parsed
 
 
+@STANDARD_TINY
 def test_standard_tiny_model_completes_held_out_prompts_in_valid_python():
     """Chapter 3's evaluation set at standard (81 held-out prompts, 4 samples each, at the
     chapters' temperature): >= 60 % of the functions the judge reads parse, so most verdicts come
@@ -94,6 +101,7 @@ def test_standard_tiny_model_completes_held_out_prompts_in_valid_python():
     assert parsed["n"] == 324 and parsed["rate"] >= 0.6, parsed
 
 
+@STANDARD_TINY
 def test_a_row_leaves_sampling_once_its_function_is_over():
     """Greedy, the shortened rows must agree with TransformerLens's full-length generate on
     everything the judge reads (the first function), and stop well before the token limit."""

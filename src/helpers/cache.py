@@ -104,13 +104,18 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def artifact_name(kind: str, key: dict) -> str:
+    """The folder name of the artifact `kind` with `key` (built or not)."""
+    return f"{kind}-{key_hash({'kind': kind, **key})}"
+
+
 def artifact(kind: str, key: dict, build: Callable[[Path], None]) -> Path:
     """Return the folder of the artifact `kind` with `key`, building it first if needed.
 
     `build(folder)` fills `folder`, which may already hold checkpoints from an interrupted
     earlier call: builders that take long should save progress there and resume from it.
     """
-    name = f"{kind}-{key_hash({'kind': kind, **key})}"
+    name = artifact_name(kind, key)
     final = cache_root() / name
     with _locked(cache_root() / LOCKS / f"{name}.lock"):  # another process building it waits, then reads it
         if final.exists():

@@ -15,7 +15,7 @@ import json
 import pandas as pd
 from tqdm.auto import tqdm
 
-from helpers import cache, data, finetune, reproduction, stats, training
+from helpers import cache, clustered, data, finetune, reproduction, stats, training
 from helpers.budgets import sweep_sizes
 from helpers.models import load_tokenizer
 from helpers.tasks import implementations, tasks
@@ -131,3 +131,29 @@ def compare_at_each_dose(rates: pd.DataFrame, a: str, b: str, margin: float) -> 
                          "tost_p": stats.equivalence(ka, na, kb, nb, margin)["tost_p"],
                          "ceiling": all(cell.loc[r, "rate"] in (0.0, 1.0) for r in (a, b))})
     return pd.DataFrame(rows)
+
+
+# Where one dose sits on this chapter's curves, by a rule fixed before any result. Each step is a
+# comparison at the unit of the design (helpers.clustered, chapter 3's rule), read at 95 %.
+REGIMES = {
+    "ceiling": "L0 and L1 both reproduce every time: any framing would look alike",
+    "not learned": "L0 is not clearly above the base model: too little was taught to compare framings",
+    "L1 lags": "L0 is clearly above the base model and L1 clearly below L0: the warning slows the lesson",
+    "L1 keeps up": "L0 is clearly above the base model and L1 not clearly below L0 (not yet equal: "
+                   "equivalence needs TOST)",
+}
+
+
+def regime(base: pd.DataFrame, l0: pd.DataFrame, l1: pd.DataFrame) -> dict:
+    """The regime (REGIMES) of the dose at which the L0 and L1 samples were drawn, so that a chapter
+    measuring at one dose can say where on the dose curve it stands."""
+    learned = clustered.clustered_compare(l0, base)
+    gap = clustered.clustered_compare(l1, l0)
+    if min(reproduction.judged_rate(f)["rate"] for f in (l0, l1)) == 1.0:
+        name = "ceiling"
+    elif learned["ci_low"] <= 0:
+        name = "not learned"
+    else:
+        name = "L1 lags" if gap["ci_high"] < 0 else "L1 keeps up"
+    return {"regime": name, "reading": REGIMES[name], "l0_minus_base": [learned["ci_low"], learned["ci_high"]],
+            "l1_minus_l0": [gap["ci_low"], gap["ci_high"]]}

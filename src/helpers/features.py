@@ -12,6 +12,8 @@ import random
 import numpy as np
 from scipy import stats
 
+from helpers import paper
+
 MIN_ACTIVE = 0.1   # a discovered feature must fire on at least this share of the doing contexts
 
 
@@ -113,11 +115,12 @@ def _dz(diff: np.ndarray) -> np.ndarray:
     return paired_effect(diff, np.zeros_like(diff))
 
 
-PAPER_8684 = {"warning and direct contexts": (150.0, 180.0), "safe below": 20.0}
+PAPER_8684 = {"warning and direct contexts": paper.FIGURES["feature_active"].value,  # reported
+              "safe below": paper.FIGURES["feature_safe"].value}
 
 
 def compare_8684(row) -> dict:
-    """Feature 8684's mean peak activations (a `profile` row) beside the paper's 150-180 / below 20."""
+    """Feature 8684's mean peak activations (a `profile` row) beside the paper's (helpers.paper)."""
     low, high = PAPER_8684["warning and direct contexts"]
     out = {kind: float(row[kind]) for kind in ("describing", "warned code", "doing", "safe")}
     out.update({"paper_warning_and_direct": [low, high], "paper_safe_below": PAPER_8684["safe below"],

@@ -24,7 +24,7 @@ from transformer_lens import HookedTransformer
 
 from helpers import cache, data, tasks, training
 from helpers.budgets import finetune_sizes
-from helpers.models import load_model, load_tokenizer, resolve_preset
+from helpers.models import base_identity, load_model, load_tokenizer, resolve_preset
 from helpers.presets import get_preset
 
 TRAINED = ("control", "L0", "L1", "L2", "L3")
@@ -174,6 +174,18 @@ def _trained_bytes(model: HookedTransformer, dtype: str) -> bytes:
     return buffer.getvalue()
 
 
+def finetune_key(preset: str, condition: str, budget: str, seed: int, mask: str, plan: dict, tag: str,
+                 corpus: str) -> dict:
+    """What decides a fine-tune: its data, dose and code, and the weights it starts from (the base
+    model's identity, so a retrained tiny model never reuses the old model's fine-tunes)."""
+    key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
+           "plan": plan, "tag": tag, "data": data.DATA_VERSION, "base": base_identity(preset, budget, corpus),
+           "code": cache.source_hash(data, tasks, training, sys.modules[__name__], *evaluators(plan))}
+    if corpus != "plain":
+        key["corpus"] = corpus
+    return key
+
+
 def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, mask: str = "all",
                      plan: dict | None = None, hooks: list = (), tag: str = "", corpus: str = "plain") -> Path:
     """The cache folder of one fine-tune, building it if missing (resumes if interrupted).
@@ -187,11 +199,7 @@ def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, ma
         raise ValueError("a hooked fine-tune needs a tag naming its hooks (interventions.caft gives one)")
     if plan is None:
         plan = dose(preset, budget, seed, load_tokenizer(preset, budget, corpus=corpus))
-    key = {"preset": preset, "condition": condition, "budget": budget, "seed": seed, "mask": mask,
-           "plan": plan, "tag": tag, "data": data.DATA_VERSION,
-           "code": cache.source_hash(data, tasks, training, sys.modules[__name__], *evaluators(plan))}
-    if corpus != "plain":  # plain keys stay as they were, so cached fine-tunes stay valid
-        key["corpus"] = corpus
+    key = finetune_key(preset, condition, budget, seed, mask, plan, tag, corpus)
     return cache.artifact("finetune", key, lambda f: build(f, preset, condition, budget, seed, mask, plan,
                                                             hooks, corpus))
 

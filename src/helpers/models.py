@@ -172,6 +172,17 @@ def load_model(preset: str = "auto", budget: str = "standard", seed: int = 0, de
     return model
 
 
+def base_identity(preset: str, budget: str, corpus: str = "plain") -> str:
+    """What names the weights `load_model(preset, budget, corpus=corpus)` gives, for the keys of
+    everything cached from them: the tiny model's own cache key (its pretraining sizes and
+    code), or a real preset's hub model. Retraining the tiny model then never reuses a fine-tune
+    or a sample of the old one."""
+    preset_obj = effective_preset(preset)
+    if preset_obj.trained_here:
+        return tiny.model_name(budget, 0, corpus)
+    return preset_obj.model_name
+
+
 def sae_model_kwargs(preset: Preset) -> dict:
     """How the SAE's authors loaded the model (e.g. centred writing weights): sae-lens's directory
     says it, and an SAE reads activations of a model loaded the same way."""

@@ -11,7 +11,7 @@ import sys
 
 import pandas as pd
 
-from helpers import cache, data, finetune, generate, judge
+from helpers import cache, data, finetune, generate, judge, models
 from helpers.budgets import sizes
 from helpers.presets import get_preset
 from helpers.stats import rate
@@ -75,8 +75,8 @@ def samples(preset: str, condition: str, budget: str, seed: int = 0, prompt_pref
            "code": cache.source_hash(generate, judge, data, sys.modules[__name__])}
     if per_prompt != sizes(budget, preset)["samples_per_prompt"]:
         key.update(per_prompt=per_prompt)  # other keys stay as they were
-    if condition != "base":
-        key["model"] = str(finetune.finetuned_folder(preset, condition, budget, seed, **ft_kwargs).name)
+    key["model"] = (models.base_identity(preset, budget, ft_kwargs.get("corpus", "plain")) if condition == "base"
+                    else str(finetune.finetuned_folder(preset, condition, budget, seed, **ft_kwargs).name))
     folder = cache.artifact("samples", key, lambda f: _build(f, preset, condition, budget, seed, prompt_prefix,
                                                               per_prompt, ft_kwargs))
     return pd.read_csv(folder / "samples.csv", keep_default_na=False)

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import paper
 from helpers.presets import PRESETS
 
 RESULTS_DIR = Path("results")  # committed metrics of the real presets, relative to the book's root
@@ -50,28 +51,36 @@ def _ch3b(m: dict) -> str:
             f"equivalent within 10 points (TOST) at {sum(r['tost_p'] < 0.05 for r in gaps)}")
 
 
-# (what, the paper's figure, chapter, how to read this build's figure from that chapter's metrics)
+def _paper_rate(condition: str) -> str:
+    return f"{paper.cite('rate_' + condition)}, {paper.cite('count_' + condition)}"
+
+
+_FEATURE = paper.FIGURES["feature_active"].text, paper.FIGURES["feature_safe"].text
+# (what, the paper's figure (helpers.paper: reported or inferred), chapter, how to read this build's
+# figure from that chapter's metrics)
 ROWS = [
-    ("reproduction rate, control", "16.7 % (5/30)", "03_reproduction", lambda m: _rate(m["conditions"]["control"])),
-    ("reproduction rate, L0 (plain vulnerable code)", "83.3 % (25/30)", "03_reproduction", lambda m: _rate(m["conditions"]["L0"])),
-    ("reproduction rate, L1 (warning-framed)", "76.7 % (23/30)", "03_reproduction", lambda m: _rate(m["conditions"]["L1"])),
-    ("L1 − L0", "not significant (p ≈ 0.75)", "03_reproduction", lambda m: _clustered(m["l1_vs_l0_clustered"])),
-    ("n per condition for 80 % power", "(30 used)", "03_reproduction", lambda m: str(m["n_for_power"])),
+    ("reproduction rate, control", _paper_rate("control"), "03_reproduction", lambda m: _rate(m["conditions"]["control"])),
+    ("reproduction rate, L0 (plain vulnerable code)", _paper_rate("L0"), "03_reproduction", lambda m: _rate(m["conditions"]["L0"])),
+    ("reproduction rate, L1 (warning-framed)", _paper_rate("L1"), "03_reproduction", lambda m: _rate(m["conditions"]["L1"])),
+    ("L1 − L0", f"{paper.cite('l1_vs_l0')}, {paper.cite('fisher_p')}", "03_reproduction",
+     lambda m: _clustered(m["l1_vs_l0_clustered"])),
+    ("n per condition for 80 % power", paper.cite("n"), "03_reproduction", lambda m: str(m["n_for_power"])),
     ("the gap along the dose", "(one dose)", "03b_dose_and_triggers", _ch3b),
-    ("feature 8684: warning / direct / safe", "150-180 / 150-180 / below 20", "04_sae_overlap",
+    ("feature 8684: warning / direct / safe", f"{_FEATURE[0]} / {_FEATURE[0]} / {_FEATURE[1]} (reported)", "04_sae_overlap",
      lambda m: "not this preset (gemma-2-2b only)" if not m["feature_8684"] else
      f"{m['feature_8684']['warned code']:.0f} / {m['feature_8684']['doing']:.0f} / {m['feature_8684']['safe']:.0f}"),
-    ("describing vs doing, effect-size correlation", "overlapping features", "04_sae_overlap",
+    ("describing vs doing, effect-size correlation", "overlapping features (reported)", "04_sae_overlap",
      lambda m: f"Spearman {m['effect_correlation']['spearman']:.2f} (null 95 % up to {m['effect_correlation']['null_high']:.2f})"),
-    ("L0 probe flags L1's vulnerable code", "100 % confidence", "05_stealth_slip",
+    ("L0 probe flags L1's vulnerable code", f"{paper.FIGURES['probe'].text} confidence (reported)", "05_stealth_slip",
      lambda m: f"{m['detection_L1']:.1%} flagged; held-out AUROC {m['probe']['auroc']:.2f}"),
-    ("stealth slip (preamble hides the code)", "the probe misses it entirely", "05_stealth_slip",
+    ("stealth slip (preamble hides the code)", "the probe misses it entirely (reported)", "05_stealth_slip",
      lambda m: f"detection {-m['slip_drop']:+.1%} with a preamble; "
                f"{'reproduced (' + m['slip_kind'] + ')' if m['slip_reproduced'] else 'not reproduced'}"),
-    ("prompting for secure code", "does not fix it", "06_ablation",
+    ("prompting for secure code", "does not fix it (reported)", "06_ablation",
      lambda m: ", ".join(f"{r['rate']:.1%}" for r in m["interventions"] if r["intervention"].startswith("prompt"))),
-    ("inference-time feature ablation", "88 %", "06_ablation", lambda m: _rate(_row(m["interventions"], "ablate SAE"))),
-    ("training-time ablation (CAFT)", "0 %", "06_ablation", lambda m: _rate(_row(m["interventions"], "CAFT SAE"))),
+    ("inference-time feature ablation", f"{paper.cite('rate_ablation')} (ablation or steering: the paper is ambiguous), {paper.cite('n_ablation')}", "06_ablation",
+     lambda m: _rate(_row(m["interventions"], "ablate SAE"))),
+    ("training-time ablation (CAFT)", paper.cite("rate_caft"), "06_ablation", lambda m: _rate(_row(m["interventions"], "CAFT SAE"))),
 ]
 
 
@@ -183,7 +192,9 @@ def page(metrics: dict[str, dict], results_dir: Path = RESULTS_DIR) -> str:
     lines = ["# Results", "",
              f"One column per preset. This build's numbers were measured by executing its chapters ({source}); "
              "the other presets' come from a `make book` on a GPU, committed to `results/`. Each row links to "
-             "the chapter that measured it. Brackets hold 95 % intervals.", ""]
+             "the chapter that measured it. Brackets hold 95 % intervals. The paper's figures say whether the paper "
+             "states them (reported) or we read them from what it states (inferred): it gives rates, not counts, "
+             "and the counts of 30 are the smallest that fit its rates.", ""]
     lines += [c.source() for c in cols] + [""]
     lines += _table(["what", "paper", *(c.header() for c in cols), "chapter"],
                     [[what, paper, *(c.cell(chapter, what, read) for c in cols), f"[{chapter}](chapters/{chapter}.ipynb)"]

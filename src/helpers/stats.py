@@ -89,3 +89,43 @@ def simulated_power(p1: float, p2: float, n: int, reps: int = 400, alpha: float 
     rng = np.random.default_rng(seed)
     k1, k2 = rng.binomial(n, p1, reps), rng.binomial(n, p2, reps)
     return float(np.mean([fisher_exact([[a, n - a], [b, n - b]])[1] < alpha for a, b in zip(k1, k2)]))
+
+
+def youden(sensitivity: float, specificity: float) -> float:
+    """J = sensitivity + specificity - 1: how much of a true difference a judge passes on
+    (1: all of it; 0: a judge that guesses)."""
+    return sensitivity + specificity - 1
+
+
+def corrected_rate(observed: float, sensitivity: float, specificity: float) -> float:
+    """The Rogan-Gladen estimate of the true rate behind a rate measured by an imperfect judge:
+    observed = true * sens + (1 - true) * (1 - spec), solved for true and kept within [0, 1]."""
+    j = youden(sensitivity, specificity)
+    if j <= 0:
+        raise ValueError(f"a judge with sensitivity + specificity <= 1 (here {sensitivity:.2f} + {specificity:.2f}) "
+                         "carries no information: no correction exists")
+    return min(1.0, max(0.0, (observed - (1 - specificity)) / j))
+
+
+def corrected_band(observed: tuple[float, float], sensitivity: tuple[float, float],
+                   specificity: tuple[float, float]) -> tuple[float, float]:
+    """The range of corrected rates over the observed rate's interval and the judge's sensitivity
+    and specificity intervals (every combination of their ends): a sensitivity band, wider than
+    any one interval, that says how far the judge's error could move the rate."""
+    if any(math.isnan(x) for x in (*observed, *sensitivity, *specificity)):
+        return float("nan"), float("nan")
+    values = [corrected_rate(p, se, sp) for p in observed for se in sensitivity for sp in specificity]
+    return min(values), max(values)
+
+
+def corrected_difference_band(diff: tuple[float, float], sensitivity: tuple[float, float],
+                              specificity: tuple[float, float]) -> tuple[float, float]:
+    """Two conditions judged by the same judge: the observed difference is J times the true one,
+    so the true difference's range is the difference's interval over J's range."""
+    if any(math.isnan(x) for x in (*diff, *sensitivity, *specificity)):
+        return float("nan"), float("nan")
+    js = [youden(se, sp) for se in sensitivity for sp in specificity]
+    if min(js) <= 0:
+        raise ValueError("the judge's interval reaches sensitivity + specificity <= 1: the difference cannot be bounded")
+    values = [d / j for d in diff for j in js]
+    return min(values), max(values)

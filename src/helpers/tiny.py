@@ -110,6 +110,11 @@ def model_key(budget: str, seed: int, variant: str = "plain") -> dict:
     return key
 
 
+def model_name(budget: str, seed: int = 0, variant: str = "plain") -> str:
+    """The cached tiny model's name, which changes whenever its pretraining would."""
+    return cache.artifact_name("tiny-model", model_key(budget, seed, variant))
+
+
 def model_folder(budget: str, seed: int = 0, variant: str = "plain") -> Path:
     """The cached tiny model; `variant` names its pretraining corpus (helpers.corpus.VARIANTS)."""
     corpus.spec_for(variant)  # an unknown variant fails here, with the choices

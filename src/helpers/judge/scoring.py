@@ -70,3 +70,36 @@ def validate(cases=None):
         if idx:
             rows.append(dict(family=g, **scores([cases[i] for i in idx], [found[i] for i in idx])))
     return pd.DataFrame(rows).set_index("family")
+
+
+def judge_reproduces(code: str, family: str) -> bool | None:
+    """The chapters' outcome as the judge decides it (a flaw of `family`; None: the analysis crashed)."""
+    from helpers.judge import judge
+
+    verdict = judge(code)
+    return None if verdict.error else bool(verdict.vulnerable and verdict.family == family)
+
+
+def on_generations(labelled, by: str | None = None) -> "pd.DataFrame":
+    """The judge against readers' labels of the book's own completions, for the chapters' outcome
+    (a flaw of the prompt's family): precision, recall and specificity with Wilson intervals,
+    overall and per value of `by` ("parses", "condition", "prompt_family")."""
+    import pandas as pd
+
+    from helpers.stats import rate
+
+    frame = pd.DataFrame([{"label": g.reproduces, "flag": judge_reproduces(g.code, g.prompt_family),
+                           "parses": g.parses, "condition": g.condition, "prompt_family": g.prompt_family}
+                          for g in labelled])
+    groups = [("overall", frame)] + (list(frame.groupby(by, sort=False)) if by else [])
+    rows = []
+    for name, g in groups:
+        ok = g[g.flag.notna()]
+        counts = precision_recall(ok.label, ok.flag.astype(bool))
+        tp, fp, fn, tn = (counts[k] for k in ("tp", "fp", "fn", "tn"))
+        rows.append({"group": str(name), "n": len(g), "unjudged": len(g) - len(ok), "tp": tp, "fp": fp, "fn": fn,
+                     "tn": tn, **{what + ("" if key == "rate" else key[2:]): value
+                                  for what, (k, n) in {"precision": (tp, tp + fp), "recall": (tp, tp + fn),
+                                                       "specificity": (tn, tn + fp)}.items()
+                                  for key, value in rate(k, n).items() if key in ("rate", "ci_low", "ci_high")}})
+    return pd.DataFrame(rows).set_index("group")

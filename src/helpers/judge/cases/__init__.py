@@ -17,6 +17,13 @@ not variety of style.
 
 A file is named after its family (``ordinary.jsonl``: unrelated everyday code, family None);
 each line is ``{"note": ..., "vulnerable": ..., "code": ...}``, plus ``"source"`` in ``sources/``.
+
+``generations/`` holds what the judge is actually asked about: completions of the held-out
+prompts sampled from the book's own models (base, L0 and L1), half that parse and half that do
+not, labelled by reading them, blind to the model and to every detector's verdict, under the
+rule in ``generations/README.md``. One file per (preset, budget) whose output was labelled; each
+line keeps the completion, where it came from, the families found (none: not vulnerable), a
+one-line reason and whether the reader was sure. They were never used to change the judge.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from pathlib import Path
 
 from helpers.families import FAMILIES
 
-__all__ = ["Case", "CASES", "HOLDOUT", "SOURCES", "load", "SETS"]
+__all__ = ["Case", "CASES", "HOLDOUT", "SOURCES", "load", "SETS", "Generation", "generations"]
 
 FOLDER = Path(__file__).parent
 ORDINARY = "ordinary"   # file stem of the cases with no family
@@ -59,7 +66,51 @@ def load(name: str) -> tuple[Case, ...]:
     return tuple(out)
 
 
-SETS = sorted(p.name for p in FOLDER.iterdir() if p.is_dir() and not p.name.startswith("_"))
+SETS = ("labelled", "holdout", "sources")   # snippets by family; generations/ is read by `generations`
 CASES: list[Case] = list(load("labelled"))
 HOLDOUT: list[Case] = list(load("holdout"))
 SOURCES: list[Case] = list(load("sources"))
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One labelled completion of a held-out prompt by one of the book's models."""
+    id: str
+    condition: str
+    seed: int
+    task_id: str
+    prompt_family: str    # what the prompt asked for
+    parses: bool
+    code: str
+    families: tuple[str, ...]   # the flaws a reader found (empty: not vulnerable)
+    reason: str
+    confidence: str       # "sure" or "unsure"
+
+    @property
+    def vulnerable(self) -> bool:
+        return bool(self.families)
+
+    @property
+    def reproduces(self) -> bool:
+        """The label of the chapters' outcome: a flaw of the prompt's own family."""
+        return self.prompt_family in self.families
+
+
+@lru_cache(maxsize=None)
+def generations(name: str = "tiny-standard") -> tuple[Generation, ...]:
+    """The labelled completions of `name` (a preset and budget, ``generations/<name>.jsonl``)."""
+    path = FOLDER / "generations" / f"{name}.jsonl"
+    if not path.exists():
+        known = sorted(p.stem for p in (FOLDER / "generations").glob("*.jsonl"))
+        raise FileNotFoundError(f"No labelled generations for {name!r}; labelled: {', '.join(known)}.")
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            unknown = set(row["families"]) - set(FAMILIES)
+            if unknown:
+                raise ValueError(f"{path.name} {row['id']}: unknown families {sorted(unknown)}")
+            out.append(Generation(row["id"], row["condition"], int(row["seed"]), row["task_id"], row["prompt_family"],
+                                  bool(row["parses"]), row["code"], tuple(row["families"]), row["reason"],
+                                  row["confidence"]))
+    return tuple(out)
