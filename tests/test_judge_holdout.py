@@ -65,7 +65,13 @@ def test_cases_are_data_carried_by_the_package():
     globs = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())[
         "tool"]["setuptools"]["package-data"]["helpers.judge.cases"]
     assert files and set(files) == {p for g in globs for p in folder.glob(g)}
-    rows = [json.loads(line) for p in files for line in p.read_text().splitlines()]
+    snippets = [p for p in files if p.parent.name in cases.SETS]
+    rows = [json.loads(line) for p in snippets for line in p.read_text().splitlines()]
     assert all(set(r) - {"source"} == {"note", "vulnerable", "code"} for r in rows)
     assert len(rows) == len(cases.CASES) + len(cases.HOLDOUT) + len(cases.SOURCES)
+    labelled = [json.loads(line) for p in files if p.parent.name == "generations" for line in p.read_text().splitlines()]
+    assert set(files) - set(snippets) == set((folder / "generations").glob("*.jsonl"))
+    assert all(set(r) == {"id", "condition", "seed", "task_id", "prompt_family", "parses", "families", "reason",
+                          "confidence", "code"} for r in labelled)
+    assert len(labelled) == len(cases.generations("tiny-standard"))
 
