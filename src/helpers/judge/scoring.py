@@ -80,13 +80,19 @@ def judge_reproduces(code: str, family: str) -> bool | None:
     return None if verdict.error else bool(verdict.vulnerable and verdict.family == family)
 
 
+def _with_interval(name: str, k: int, n: int) -> dict:
+    """`name`, `name_low`, `name_high`: the rate k/n and its Wilson interval."""
+    from helpers.stats import rate
+
+    r = rate(k, n)
+    return {name: r["rate"], f"{name}_low": r["ci_low"], f"{name}_high": r["ci_high"]}
+
+
 def on_generations(labelled, by: str | None = None) -> "pd.DataFrame":
     """The judge against readers' labels of the book's own completions, for the chapters' outcome
     (a flaw of the prompt's family): precision, recall and specificity with Wilson intervals,
     overall and per value of `by` ("parses", "condition", "prompt_family")."""
     import pandas as pd
-
-    from helpers.stats import rate
 
     frame = pd.DataFrame([{"label": g.reproduces, "flag": judge_reproduces(g.code, g.prompt_family),
                            "parses": g.parses, "condition": g.condition, "prompt_family": g.prompt_family}
@@ -98,8 +104,6 @@ def on_generations(labelled, by: str | None = None) -> "pd.DataFrame":
         counts = precision_recall(ok.label, ok.flag.astype(bool))
         tp, fp, fn, tn = (counts[k] for k in ("tp", "fp", "fn", "tn"))
         rows.append({"group": str(name), "n": len(g), "unjudged": len(g) - len(ok), "tp": tp, "fp": fp, "fn": fn,
-                     "tn": tn, **{what + ("" if key == "rate" else key[2:]): value
-                                  for what, (k, n) in {"precision": (tp, tp + fp), "recall": (tp, tp + fn),
-                                                       "specificity": (tn, tn + fp)}.items()
-                                  for key, value in rate(k, n).items() if key in ("rate", "ci_low", "ci_high")}})
+                     "tn": tn, **_with_interval("precision", tp, tp + fp), **_with_interval("recall", tp, tp + fn),
+                     **_with_interval("specificity", tn, tn + fp)})
     return pd.DataFrame(rows).set_index("group")
