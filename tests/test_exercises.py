@@ -16,7 +16,41 @@ NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
 def solution_cells(path):
-    return [c.source for c in nbformat.read(path, as_version=4).cells if "solution" in c.metadata.get("tags", [])]
+    """The reference code of the chapter's code exercises (predict and interpret answers read the run)."""
+    return [c.source for c in nbformat.read(path, as_version=4).cells if {"solution", "code"} <= set(c.metadata.get("tags", []))]
+
+
+KINDS = ("code", "predict", "interpret")
+
+
+def exercise_kinds(path):
+    """The kind of every exercise cell of a chapter, in order."""
+    cells = nbformat.read(path, as_version=4).cells
+    return [next(k for k in KINDS if k in c.metadata["tags"]) for c in cells if "exercise" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.stem.startswith("00")], ids=lambda p: p.stem)
+def test_every_chapter_has_three_exercises_one_of_them_not_code(path):
+    kinds = exercise_kinds(path)
+    assert len(kinds) >= 3, kinds
+    assert set(kinds) - {"code"}, f"{path.stem} has only code exercises"
+
+
+def test_the_book_has_every_kind_of_exercise():
+    assert {k for p in NOTEBOOKS for k in exercise_kinds(p)} == set(KINDS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_region_to_write_and_a_check(path):
+    """nbgrader's markers delimit what the learner writes; a check cell (graded) follows each exercise."""
+    cells = nbformat.read(path, as_version=4).cells
+    exercises = [c for c in cells if "exercise" in c.metadata.get("tags", [])]
+    checks_ = [c for c in cells if "check" in c.metadata.get("tags", [])]
+    for c in exercises:
+        assert "solution" in c.metadata["tags"]
+        assert c.source.count("### BEGIN SOLUTION") == c.source.count("### END SOLUTION") >= 1, c.source[:80]
+    assert len(checks_) >= len(exercises)
+    assert all("checks.check_" in c.source for c in checks_)
 
 
 def solutions():
