@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import tomllib
 from pathlib import Path
@@ -163,3 +164,16 @@ def test_colab_install_changes_nothing_of_colab_and_chapters_run(runtime, tmp_pa
     report |= {"python": runtime["python"], "runtime_packages": len(runtime["packages"]), "build_s": runtime["build_s"]}
     (SIM / "report.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
+
+
+def test_a_failing_pip_says_why(tmp_path):
+    """The runtime's pip failing shows pip's own words, not only an exit status."""
+    venv = Path(sys.prefix)  # any environment with pip will do
+    with pytest.raises(simulate.SimulationError, match="(?i)no matching distribution"):
+        simulate.pip(venv, "install", "--no-index", "--find-links", str(tmp_path), "no-such-package-anywhere")
+
+
+def test_too_little_disk_fails_before_building(tmp_path, monkeypatch):
+    monkeypatch.setattr(simulate, "RUNTIME_GB", shutil.disk_usage(tmp_path).free / 2**30 + 1)
+    with pytest.raises(simulate.SimulationError, match="Free disk space"):
+        simulate.check_disk(tmp_path / "runtime" / "venv")

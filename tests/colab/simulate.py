@@ -82,10 +82,31 @@ def runs(python: str, minor: str) -> bool:
     return check.returncode == 0 and check.stdout.strip() == minor
 
 
+RUNTIME_GB = 8  # what the runtime takes on disk (PyPI's torch brings CUDA libraries), with room to spare
+
+
+class SimulationError(RuntimeError):
+    """The simulated runtime could not be built; the message holds pip's own words."""
+
+
 def pip(venv: Path, *args: str, capture: bool = False) -> str:
+    """Run the runtime's pip; when it fails, raise with the end of what it said (a test log that
+    only says "exit status 1" hides whether the index, the resolver or the disk failed)."""
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", *args],
-                          check=True, text=True, capture_output=capture)
+                          text=True, capture_output=True)
+    if done.returncode:
+        said = "\n".join(line for line in (done.stdout + done.stderr).splitlines() if "is ignored" not in line)
+        raise SimulationError(f"pip {' '.join(args[:2])} ... failed ({done.returncode}):\n{said[-3000:]}")
     return done.stdout if capture else ""
+
+
+def check_disk(venv: Path) -> None:
+    """Fail before building when the disk cannot hold the runtime, naming what to free."""
+    where = next(p for p in [venv, *venv.parents] if p.exists())
+    free = shutil.disk_usage(where).free / 2**30
+    if free < RUNTIME_GB:
+        raise SimulationError(f"{free:.1f} GB free at {where}; the simulated Colab runtime needs about "
+                              f"{RUNTIME_GB} GB. Free disk space (old clones, caches) and run again.")
 
 
 def resolved(venv: Path, requirements: list[str], constraints: Path | None = None) -> dict[str, str]:
@@ -120,6 +141,7 @@ def build(venv: Path, checkout: Path, python: str) -> dict[str, str]:
     if stamp.exists() and json.loads(stamp.read_text())["key"] == want:
         return json.loads(stamp.read_text())["packages"]
     shutil.rmtree(venv, ignore_errors=True)
+    check_disk(venv)
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     pip(venv, "install", "-q", f"pip=={colab_versions()['pip']}")
     packages = runtime_packages(venv, checkout)
