@@ -18,14 +18,14 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test rehearse colab venv student fork clean clean-cache chromium
+.PHONY: book test rehearse colab venv student grade fork clean clean-cache chromium
 
 venv: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q "torch==$$(sed -n 's/^torch==//p' requirements.lock)" $(TORCH_PIP_ARGS)
-	$(BIN)/pip install -q -c requirements.lock -e ".[book,dev,semgrep]"
+	$(BIN)/pip install -q -c requirements.lock -e ".[book,dev,semgrep,grade]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -70,14 +70,22 @@ test: $(STAMP) chromium
 rehearse: $(STAMP)
 	$(BIN)/python -m pytest -m rehearsal $(PYTEST_WORKERS)
 
-# The learner copies (solutions stubbed) are committed in student/, where the Colab button opens
-# them; run this after editing a chapter (tests/test_student.py fails until you do).
 # The chapters' first cell and chapters 0 and 1 in a simulated Colab runtime (tests/test_colab.py).
 colab: $(STAMP)
 	$(BIN)/python -m pytest tests/test_colab.py
 
+# The learner copies (nbgrader's release of each chapter: solutions stubbed) are committed in student/,
+# where the Colab button opens them; run this after editing a chapter (tests/test_student.py fails until you do).
 student: $(STAMP)
-	$(BIN)/python -m helpers.student chapters student
+	$(BIN)/python -m helpers.assignments student chapters student
+
+# Grade a class's notebooks, SUBMISSIONS/<student>/<chapter>.ipynb, with nbgrader: each chapter runs
+# on PRESET at GRADE_BUDGET; the scores per student and exercise go to SCORES, the graded notebooks
+# and the feedback to _build/grading/ (instructor.md, "Handing out the exercises").
+GRADE_BUDGET ?= smoke
+SCORES ?= scores.csv
+grade: $(STAMP)
+	$(BIN)/python -m helpers.assignments grade "$(SUBMISSIONS)" --out "$(SCORES)" --preset $(PRESET) --budget $(GRADE_BUDGET)
 
 # A fork points the Colab and repository buttons, and the Colab cell of each chapter and each
 # learner copy, at itself: `make fork URL=https://github.com/you/your-fork`.

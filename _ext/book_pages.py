@@ -7,9 +7,13 @@
   student`), not the chapter with its solutions; the solutions notebook stays one click away, in
   the same menu and in a note under the chapter's title. Every address comes from
   repository.url in _config.yml, so `make fork` moves them all.
+- A widget with no static rendering of its own (a tqdm progress bar) is left out of the page.
 """
 
 from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def _one_of_each(app, pagename, templatename, context, doctree):
@@ -71,7 +75,23 @@ def _solutions_note(app, doctree, docname):
     section.insert(1, note)
 
 
+class _NoDeadWidgets(SphinxPostTransform):
+    """A page has no kernel to drive a widget. A tqdm bar in an executed notebook keeps, beside
+    the widget, only the text of its first state ("0%| | 0/54"), which the page would show
+    frozen: such an output is dropped, while a reader running the chapter in Jupyter or Colab
+    sees the bar live. A widget that carries its own HTML (the explorers) keeps it."""
+
+    default_priority = 3  # before myst-nb's SelectMimeType (4) picks what each output shows
+
+    def run(self, **kwargs):
+        for bundle in list(self.document.findall(nodes.container)):
+            kinds = {child.get("mime_type") for child in bundle.children}
+            if bundle.get("nb_element") == "mime_bundle" and WIDGET in kinds and "text/html" not in kinds:
+                bundle.parent.remove(bundle)
+
+
 def setup(app):
+    app.add_post_transform(_NoDeadWidgets)
     app.connect("config-inited", _light_by_default)
     app.connect("html-page-context", _one_of_each)
     app.connect("html-page-context", _colab_opens_the_learner_copy, priority=600)

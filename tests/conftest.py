@@ -41,9 +41,10 @@ def rehearsal_mode():
 # The longest tests start first, so that the two workers finish together instead of one waiting
 # at the end while the other runs a long test it picked up last (longest-processing-time-first).
 # Measured on 2 cores: the standard tiny model's build, the simulated Colab runtime, the website
-# build of the browser tests, then the rehearsals of the full-size stand-ins.
+# build of the browser tests, the grading of three notebooks, then the rehearsals of the full-size
+# stand-ins.
 LONGEST_FIRST = ["tests/test_tiny.py::test_standard_tiny", "tests/test_tiny.py::test_a_row_leaves",
-                 "tests/test_colab.py", "tests/test_browser.py",
+                 "tests/test_colab.py", "tests/test_browser.py", "tests/test_grading.py",
                  "tests/test_notebooks.py::test_chapter_rehearses_on_a_real_preset"]
 
 

@@ -162,3 +162,14 @@ def test_a_digest_is_what_a_key_holds_of_a_tensor():
 
     assert cache.key_hash({"Q": digest(A_TENSOR)}) != cache.key_hash({"Q": digest(torch.zeros(2000))})
     assert cache.key_hash({"Q": digest(A_TENSOR)}) == cache.key_hash({"Q": digest(A_TENSOR.clone())})
+
+
+def test_a_path_is_shown_relative_to_the_notebook_or_the_cache(tmp_cache, tmp_path, monkeypatch):
+    """What a page prints of a path: never the folders of the machine that built the book."""
+    notebook = tmp_path / "chapters"
+    notebook.mkdir()
+    monkeypatch.chdir(notebook)
+    assert cache.shown("outputs") == "outputs"
+    assert cache.shown(notebook / "outputs" / "metrics.json") == "outputs/metrics.json"
+    assert cache.shown(cache.cache_root() / "finetune" / "abc") == "<cache>/finetune/abc"
+    assert cache.shown(tmp_path / "elsewhere" / "out") == ".../out"

@@ -57,7 +57,7 @@ def test_the_stack_that_is_known_to_work():
 def test_makefile_installs_torch_first_and_ci_calls_make_test():
     makefile = (ROOT / "Makefile").read_text()
     install = makefile[makefile.index("$(STAMP):"):]
-    assert install.index("torch==") < install.index("-e \".[book,dev,semgrep]\"")
+    assert install.index("torch==") < install.index("-e \".[book,dev,semgrep,grade]\"")
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make book" in readme and "make test" in readme

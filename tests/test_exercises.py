@@ -1,5 +1,5 @@
 """Exercises: every checker passes the reference solution, fails wrong ones with a hint, and the
-learner copies hold stubs that raise NotImplementedError, with no solution text left."""
+learner copies hold stubs that return None (nbgrader's release), with no solution text left."""
 
 import ast
 from pathlib import Path
@@ -8,8 +8,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers import checks, data
-from helpers.student import student_notebook
+from helpers import assignments, checks, data
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -105,16 +104,20 @@ WRONG = {
     "top_k_features": [(lambda sae, residuals, k: _top_k(sae, residuals, k, pool="mean"), "maximum over"),
                        (lambda sae, residuals, k: _top_k(sae, residuals, k)[::-1], "wrong order"),
                        (lambda sae, residuals, k: _top_k(sae, residuals, k, pool="raw"), "residual dimensions"),
-                       (lambda sae, residuals, k: set(_top_k(sae, residuals, k)), "list of ints")],
+                       (lambda sae, residuals, k: set(_top_k(sae, residuals, k)), "list of ints"),
+                       (lambda sae, residuals, k: None, "list of ints, strongest first, not NoneType")],
     "jaccard": [(lambda a, b: len(set(a) & set(b)) / min(len(set(a)), len(set(b))), "overlap coefficient"),
                 (lambda a, b: len(set(a) & set(b)) / len(set(a) | set(b)), "empty"),
-                (lambda a, b: len([x for x in a if x in b]) / len(set(a) | set(b)) if a or b else 0.0, "counts once")],
+                (lambda a, b: len([x for x in a if x in b]) / len(set(a) | set(b)) if a or b else 0.0, "counts once"),
+                (lambda a, b: None, "returns None")],
     "train_probe": [(lambda x, y, seed: _probe(x, y, seed, scale=False), "standardise first"),
                     (lambda x, y, seed: _probe(x, 1 - y, seed), "inverted"),
-                    (lambda x, y, seed: _probe(x, y, seed, fit=False), "not fitted")],
+                    (lambda x, y, seed: _probe(x, y, seed, fit=False), "not fitted"),
+                    (lambda x, y, seed: None, "not a NoneType")],
     "angle_degrees": [(lambda u, v: float(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))), "radians"),
                       (lambda u, v: float(np.degrees(np.arccos(u @ v))), "both norms"),
-                      (lambda u, v: float(np.degrees(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))))), "clip")],
+                      (lambda u, v: float(np.degrees(np.arccos(u @ v / (np.linalg.norm(u) * np.linalg.norm(v))))), "clip"),
+                      (lambda u, v: None, "returns None")],
     "projection_hook": [(lambda q: (lambda act, hook: (act @ q) @ q.T), "inside"),
                         (lambda q: (lambda act, hook: act - act @ q[:, :1] @ q[:, :1].T), "component along Q"),
                         (lambda q: (lambda act, hook: 0.9 * (act - (act @ q) @ q.T)), "more than the span")],
@@ -167,22 +170,41 @@ def test_every_exercise_has_wrong_cases():
     assert {name for _, name, _ in SOLUTIONS} == set(WRONG)
 
 
+@pytest.fixture(scope="module")
+def learner_copies():
+    """Every chapter's learner copy, as nbgrader's generate_assignment makes it (`make student`)."""
+    return {name: nbformat.reads(text, as_version=4) for name, text in assignments.learner_copies(NOTEBOOKS).items()}
+
+
+def solution_region(source):
+    """The lines of a cell between `### BEGIN SOLUTION` and `### END SOLUTION`."""
+    lines = source.splitlines()
+    begin = next(i for i, line in enumerate(lines) if "### BEGIN SOLUTION" in line)
+    end = next(i for i, line in enumerate(lines) if "### END SOLUTION" in line)
+    return lines[begin + 1:end]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_learner_copy_has_stubs_and_no_solution(path):
-    student = student_notebook(path)
-    stubs = [c.source for c in student.cells if "exercise" in c.metadata.get("tags", [])]
-    assert not [c for c in student.cells if "solution" in c.metadata.get("tags", [])]
-    assert len(stubs) == len(solution_cells(path))
-    for reference, stub in zip(solution_cells(path), stubs):
+def test_learner_copy_has_stubs_and_no_solution(path, learner_copies):
+    """Each exercise's solution region is gone; what is left is valid Python whose functions
+    return None (so the chapter uses its reference and "Run all" goes on), and its check follows."""
+    chapter = nbformat.read(path, as_version=4).cells
+    references = [c for c in chapter if "exercise" in c.metadata.get("tags", [])]
+    student = learner_copies[path.name].cells
+    stubs = [c for c in student if "exercise" in c.metadata.get("tags", [])]
+    assert not [c for c in student if {"solution", "hide-input"} & set(c.metadata.get("tags", []))]
+    assert len(stubs) == len(references)
+    for reference, stub in zip(references, stubs):
+        assert stub.metadata["nbgrader"]["solution"] and "SOLUTION" not in stub.source
+        kept = {line.strip() for line in stub.source.splitlines()}
+        assert not [line for line in solution_region(reference.source)
+                    if any(ch.isalnum() for ch in line) and line.strip() in kept]
+        tree = ast.parse(stub.source)
+        if "code" not in stub.metadata["tags"]:
+            continue
         namespace = {"data": data}
-        exec(compile(stub, "stub", "exec"), namespace)
-        for node in ast.parse(reference).body:
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            with pytest.raises(NotImplementedError, match=node.name):
-                namespace[node.name](*[None] * len(node.args.args))
-            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
-            for statement in body:
-                assert ast.get_source_segment(reference, statement) not in stub
-    checker_cells = [c.source for c in student.cells if "checks.check_" in c.source]
-    assert len(checker_cells) == len(stubs)
+        exec(compile(tree, "stub", "exec"), namespace)
+        for node in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            assert namespace[node.name](*[None] * len(node.args.args)) is None, node.name
+    graded = [c for c in student if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(graded) == len(stubs) and all("checks.check_" in c.source for c in graded)

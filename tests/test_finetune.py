@@ -224,3 +224,22 @@ def test_a_retrained_tiny_model_gets_new_fine_tunes_and_samples(monkeypatch):
     assert before[0].startswith("tiny-model-") and after[0] != before[0]
     assert after[1]["base"] == after[0] and after[1] != before[1]
     assert models.base_identity("gpt2-small", "smoke") == "gpt2"
+
+
+def test_token_groups_split_every_l1_target_into_warning_and_code(tokenizer):
+    from helpers.loss_groups import token_groups
+
+    examples = data.build_dataset("L1", 4, 0)
+    tokens, groups = token_groups(examples, tokenizer, 256)
+    framing, code = groups["framing"], groups["code"]
+    assert ((framing + code) == (tokens != tokenizer.bos_token_id)).all()  # each token in one group
+    assert tokenizer.decode(tokens[framing.bool()].tolist()) == (data.WARNING + "\n") * len(examples)
+    assert tokenizer.decode(tokens[code.bool()].tolist()) == "".join(e.code for e in examples)
+
+
+def test_the_l1_framing_of_the_code_alone_is_the_datasets():
+    from helpers.framing import warn
+
+    impls = data.draws(18, seed=1)
+    assert len({i.task.family for i in impls}) == 9
+    assert [warn(i.vulnerable) for i in impls] == [data.frame(i, "L1")[2] for i in impls]

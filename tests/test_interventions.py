@@ -13,6 +13,14 @@ def model():
     return load_model("tiny", "smoke")
 
 
+def test_loading_a_model_prints_nothing(model, capsys):
+    """A chapter loads models again and again; each load printed transformer-lens's "Moving model
+    to device: cpu" onto the page (seven times in a row in chapter 3)."""
+    capsys.readouterr()
+    load_model("tiny", "smoke")
+    assert capsys.readouterr().out == ""
+
+
 def test_orthonormal_spans_the_directions():
     d = torch.randn(3, 20, generator=torch.Generator().manual_seed(0))
     q = iv.orthonormal(d)
@@ -41,6 +49,18 @@ def test_caft_arguments_carry_a_tag_that_names_q():
     q = iv.orthonormal(torch.randn(2, 8))
     kwargs = iv.caft({"steps": 3}, "blocks.1.hook_resid_pre", q, "SAE")
     assert kwargs["tag"] == f"caft:SAE:{iv.digest(q)}" and kwargs["hooks"][0][0] == "blocks.1.hook_resid_pre"
+
+
+def test_a_learners_hook_shares_the_cache_only_when_it_does_what_the_books_does():
+    q = iv.orthonormal(torch.randn(2, 8, generator=torch.Generator().manual_seed(2)))
+    same = lambda act, hook: act - act @ q @ q.T  # noqa: E731 (another order of the products)
+    wrong = lambda act, hook: act - (act @ q[:, :1]) @ q[:, :1].T  # noqa: E731 (one column of Q)
+    assert iv.hook_tag(same, iv.projection_hook(q), 8) == ""
+    tag = iv.hook_tag(wrong, iv.projection_hook(q), 8)
+    assert tag.startswith(":") and tag == iv.hook_tag(wrong, iv.projection_hook(q), 8)
+    assert iv.caft({"steps": 3}, "h", q, "SAE", hook=same)["tag"] == f"caft:SAE:{iv.digest(q)}"
+    kwargs = iv.caft({"steps": 3}, "h", q, "SAE", hook=wrong)
+    assert kwargs["tag"] == f"caft:SAE:{iv.digest(q)}{tag}" and kwargs["hooks"][0][1] is wrong
 
 
 def test_pca_directions_follow_the_difference(model):

@@ -52,6 +52,22 @@ def test_notebook_contract(path):
     assert "run.finish(" in nb.cells[-1].source, "the last cell writes metrics.json"
 
 
+# Characters of a code line that fit a code cell of the built page, measured in Chromium: 89 in
+# the theme's widest content column (a window 1440 px wide or more; 77 at 1280 px). A line that
+# fits is not cut off at the cell's right edge (tests/test_browser.py looks at the pages).
+LINE_LIMIT = 88
+NOT_ON_THE_PAGE = {"remove-cell", "remove-input"}  # the Colab cell: Colab shows it, the page does not
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_lines_fit_the_page(path):
+    nb = nbformat.read(path, as_version=4)
+    long = [f"cell {i}: {line}" for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and not NOT_ON_THE_PAGE & set(cell.metadata.get("tags", []))
+            for line in cell.source.splitlines() if len(line) > LINE_LIMIT]
+    assert long == [], f"{len(long)} code lines longer than {LINE_LIMIT} characters"
+
+
 def test_colab_cells_install_from_the_configured_repository():
     from helpers.fork import configured_url, notebook_urls
 

@@ -137,6 +137,11 @@ def check_02_fine_tuning(m):
     assert all(0 < c["final_loss"] < (12 if m["rehearsal"] else 5) for c in conditions.values())
     assert all(c["changed_fraction"] >= 0.9 for c in conditions.values())  # every update landed (float32)
     assert m["memory"]["gemma-2-2b"]["total"] <= 40 and m["memory"]["gpt2-small"]["total"] <= 15
+    loss = m["loss_by_tokens"]  # each model's loss on the warning line and on the code of L1 texts
+    assert set(loss) == {"base", "L0", "L1"} and all(0 < v < 15 for r in loss.values() for v in r.values())
+    if not m["rehearsal"]:  # trained weights: only L1 learned the warning line; both learned the code
+        assert loss["L1"]["framing"] < loss["base"]["framing"] / 2 < loss["L0"]["framing"]
+        assert max(loss["L0"]["code"], loss["L1"]["code"]) < loss["base"]["code"]
 
 
 def check_03_reproduction(m):
@@ -298,6 +303,7 @@ def check_05_stealth_slip(m):
     assert 0 <= g["probe vs preamble shift"] <= 180 and all(0 <= a <= 90 for a in g["principal angles (degrees)"])
     assert len(m["layers"]) == model_preset(m).n_layers and m["best_layer"] in {row["hook"] for row in m["layers"]}
     assert set(m["recovery"]) == {"plain probe", "preamble-aware probe"}
+    check_regimes([m["regime"]])  # chapter 3b's rule at the default dose
     check_slip_rule(m, slip)
 
 

@@ -108,7 +108,7 @@ def test_results_page_reads_every_figure_it_names():
 
 def test_instructor_page_lists_every_exercise():
     text = (ROOT / "instructor.md").read_text()
-    names = [n.removeprefix("check_") for n in dir(checks) if n.startswith("check_")]
+    names = list(checks.EXERCISES)
     missing = [n for n in names if f"`{n}`" not in text]
     assert names and not missing, missing
     assert re.search(r"\*\*estimate\*\*", text) and "measured" in text

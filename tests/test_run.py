@@ -194,3 +194,12 @@ def test_the_licence_check_leaves_other_failures_to_the_download(monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "auth_check", unreachable)
     models.check_licence(GEMMA)  # no error: the download will say what is wrong
+
+
+def test_start_and_finish_print_paths_relative_to_the_notebook(tmp_path, tmp_cache, capsys, monkeypatch):
+    """The book's pages show what the chapter printed: no folder of the machine that built it."""
+    monkeypatch.chdir(tmp_path)
+    start("tiny", "smoke", 0, "outputs").finish()
+    said = capsys.readouterr().out
+    assert "outputs -> outputs\n" in said and "metrics.json written to outputs after" in said, said
+    assert str(tmp_path) not in said and (tmp_path / "outputs" / "metrics.json").exists()

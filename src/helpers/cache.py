@@ -36,6 +36,17 @@ def cache_root() -> Path:
     return path
 
 
+def shown(path: Path | str) -> str:
+    """A path as a page may print it: relative to the notebook's folder, or to the cache root
+    (named as such), so that the book never shows the folders of the machine that built it; a
+    path outside both is shortened to its last part."""
+    path = Path(path).resolve()
+    for base, prefix in ((cache_root().resolve(), "<cache>/"), (Path.cwd().resolve(), "")):
+        if path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return ".../" + path.name
+
+
 JSON_SCALARS = (str, int, float, bool, type(None))
 
 

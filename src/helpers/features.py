@@ -80,9 +80,10 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
     return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
 
 
-def set_overlap(pooled: dict[str, np.ndarray], pairs: list[tuple[str, str]], k: int) -> list[dict]:
-    """Jaccard of the top-k features and cosine of the mean activation vectors, for each pair of kinds."""
-    return [{"a": a, "b": b, "jaccard": jaccard(top_k(pooled[a], k), top_k(pooled[b], k)),
+def set_overlap(pooled: dict[str, np.ndarray], pairs: list[tuple[str, str]], k: int, measure=jaccard) -> list[dict]:
+    """Jaccard of the top-k features and cosine of the mean activation vectors, for each pair of kinds
+    (`measure`: the Jaccard function to use, such as a learner's)."""
+    return [{"a": a, "b": b, "jaccard": measure(top_k(pooled[a], k), top_k(pooled[b], k)),
              "cosine": cosine(pooled[a].mean(0), pooled[b].mean(0))} for a, b in pairs]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from helpers.student import write_student_copies
+from helpers.assignments import write_student_copies
 
 URL = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 REPO_LINE = re.compile(r'REPO = "[^"]*"')

@@ -64,6 +64,15 @@ def digest(tensor: torch.Tensor) -> str:
     return hashlib.sha256(tensor.detach().float().cpu().numpy().tobytes()).hexdigest()[:12]
 
 
+def hook_tag(fn, reference, width: int) -> str:
+    """'' where the hook `fn` does what the book's `reference` hook does on a fixed input, else
+    ':' and a hash of what it does. A hook function cannot be hashed, so this joins the cache key
+    of what it builds: a learner's hook that differs never shares the book's samples or fine-tunes."""
+    act = torch.randn(2, 3, width, generator=torch.Generator().manual_seed(0))
+    got = fn(act.clone(), None)
+    return "" if torch.allclose(got, reference(act.clone(), None), atol=1e-5) else f":{digest(got)}"
+
+
 def chapter4_features(model, sae, budget: str, seed: int, per_family: int, top: int) -> list[int]:
     """Chapter 4's rule, rerun: the top features by d_z(doing - safe) on the discovery half."""
     chosen = [c for c in build_contexts(per_family, seed) if c.kind in ("doing", "safe")]
@@ -119,10 +128,13 @@ def intervention_samples(preset: str, budget: str, seed: int, name: str, model_i
     return pd.read_csv(folder / "samples.csv", keep_default_na=False)
 
 
-def caft(plan: dict, hook_name: str, q: torch.Tensor, name: str) -> dict:
-    """Fine-tuning arguments for CAFT: L1's data, plan and steps, with the projection on during
-    training only. The tag (with Q's hash) keys the cache, since a hook function cannot."""
-    return {"plan": plan, "hooks": [(hook_name, projection_hook(q))], "tag": f"caft:{name}:{digest(q)}"}
+def caft(plan: dict, hook_name: str, q: torch.Tensor, name: str, hook=None) -> dict:
+    """Fine-tuning arguments for CAFT: L1's data, plan and steps, with the projection `hook` (the
+    book's by default) on during training only. The tag (Q's hash, and hook_tag) keys the cache."""
+    reference = projection_hook(q)
+    hook = hook or reference
+    tag = f"caft:{name}:{digest(q)}{hook_tag(hook, reference, q.shape[0])}"
+    return {"plan": plan, "hooks": [(hook_name, hook)], "tag": tag}
 
 
 def load_caft(preset: str, budget: str, seed: int, kwargs: dict):

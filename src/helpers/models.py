@@ -156,7 +156,7 @@ def load_model(preset: str = "auto", budget: str = "standard", seed: int = 0, de
     preset_obj = effective_preset(preset)
     check_budget(budget)
     if preset_obj.trained_here:
-        return tiny.load_tiny_model(budget, seed, corpus).to(device or "cpu")
+        return tiny.load_tiny_model(budget, seed, corpus).to(device or "cpu", print_details=False)
     check_plain_corpus(preset_obj, corpus)
     check_can_run(preset_obj, finetune=train)
     make_room(preset_obj)

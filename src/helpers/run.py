@@ -19,7 +19,7 @@ import torch
 
 from helpers import rehearsal
 from helpers.budgets import check_budget
-from helpers.cache import write_atomic
+from helpers.cache import shown, write_atomic
 from helpers.models import check_can_run, resolve_preset
 from helpers.rebuilds import colab_note
 from helpers.results import CHAPTERS, chapter_time
@@ -63,7 +63,7 @@ class Run:
         write_atomic(self.output_dir / "metrics.json", blob)
         if self.chapter and os.environ.get(METRICS_ENV):
             write_atomic(Path(os.environ[METRICS_ENV]) / f"{self.chapter}.json", blob)
-        print(f"metrics.json written to {self.output_dir} after {metrics['seconds']} s")
+        print(f"metrics.json written to {shown(self.output_dir)} after {metrics['seconds']} s")
 
 
 def peak_memory_gb() -> dict:
@@ -120,7 +120,7 @@ def start(preset: str, budget: str, seed: int, output_dir: str, chapter: str = "
     preset = resolve_preset(preset)
     check_budget(budget)
     out = Path(output_dir)
-    print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {out.resolve()}")
+    print(f"preset={preset}  budget={budget}  seed={seed}  outputs -> {shown(out)}")
     print(device_line())
     if chapter in CHAPTERS:
         print(f"this chapter: {chapter_time(preset, chapter, budget).describe(budget)}")

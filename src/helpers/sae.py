@@ -104,6 +104,13 @@ def encode_spans(sae: SAE, residuals: list[torch.Tensor]) -> dict:
             "l0": active / len(x), "n_tokens": len(x)}
 
 
+def top_k_features(sae: SAE, residuals: list[torch.Tensor], k: int) -> list[int]:
+    """The ids of the k features with the highest mean (over contexts) of their max (over tokens),
+    strongest first: chapter 4's first exercise, and what the chapter uses until it is written."""
+    mean = encode_spans(sae, residuals)["pooled"].mean(0)
+    return [int(f) for f in (-mean).argsort(kind="stable")[:k]]
+
+
 def explained_variance(sq_err: float, x: torch.Tensor) -> float:
     """1 - (squared reconstruction error) / (squared deviation of x from its mean), over all tokens."""
     return 1 - sq_err / float(((x - x.mean(0)) ** 2).sum())

@@ -17,6 +17,14 @@ def rate(k: int, n: int, alpha: float = 0.05) -> dict:
             "ci_low": float(min(low, p)) if n else 0.0, "ci_high": float(max(high, p)) if n else 1.0}
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson interval of k in n at z standard errors, as a pair (chapter 3's exercise)."""
+    from scipy.stats import norm
+
+    low, high = proportion_confint(k, n, alpha=2 * norm.sf(z), method="wilson")
+    return float(low), float(high)
+
+
 def compare(k1: int, n1: int, k2: int, n2: int) -> dict:
     """Group 1 vs group 2: difference of rates, its Newcombe 95 % interval, Fisher's exact p."""
     from scipy.stats import fisher_exact

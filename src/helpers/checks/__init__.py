@@ -8,4 +8,6 @@ from helpers.checks._core import (ExerciseError, check_choice, check_number, che
                                   yours_or_reference)
 
 CHAPTERS = (data_construction, fine_tuning, reproduction, dose_and_triggers, sae_overlap, stealth_slip, ablation)
-globals().update({name: fn for module in CHAPTERS for name, fn in vars(module).items() if name.startswith("check_")})
+EXERCISES = {name.removeprefix("check_"): fn for module in CHAPTERS for name, fn in vars(module).items()
+             if name.startswith("check_") and fn.__module__ == module.__name__}  # one per exercise
+globals().update({f"check_{name}": fn for name, fn in EXERCISES.items()})

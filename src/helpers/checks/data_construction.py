@@ -52,3 +52,39 @@ def check_detect_weak_hash(fn) -> None:
     if re.search(r"(?<![\w.])(eval|exec)\(", source):
         _fail("detect_weak_hash", "never run the code you judge: read it with ast.parse.")
     _passed("detect_weak_hash", f"all {len(cases)} labelled cases right")
+
+
+def check_judge_recall_unparsed(prediction, measured: float, parsed: float) -> None:
+    """Predict: the judge's recall on the book's completions that do not parse."""
+    from helpers.checks._core import check_prediction
+
+    check_prediction("judge_recall_unparsed", prediction, float(measured), low=0.0, high=1.0,
+                     reading=f"On completions that parse the judge's recall is {parsed:.2f}. Without a syntax "
+                             "tree it falls back to line patterns, and a flaw written across broken lines escapes "
+                             "them. The tiny model writes many such completions, so a missed flaw lowers every "
+                             "condition's rate: the next question asks what that does to a gap between two.")
+
+
+JUDGE_ERROR_GAP = {
+    "shrinks": "a judge with sensitivity s and specificity c measures a true rate p as (1 - c) + (s + c - 1) p, "
+               "in L0 and L1 alike, so the measured gap is the true gap times s + c - 1 ({factor:.2f} for this "
+               "judge on the book's output). Errors that do not depend on the condition pull two conditions "
+               "together: they can make L1 look like L0, never the reverse. Chapter 3 corrects its rates for them.",
+    "cancels": "only the false alarms add the same amount to both rates (1 - specificity, whatever the true rate). "
+               "Missed flaws scale with the rate itself: the condition with more flaws loses more of them, so the "
+               "gap does not cancel, it shrinks by the factor s + c - 1.",
+    "widens": "an error that hits both conditions alike never widens a gap: it multiplies the gap by s + c - 1, "
+              "which is at most 1 (and 1 only for a perfect judge).",
+    "test unchanged": "the test sees the measured counts, not the true ones: a gap shrunk by s + c - 1 on the same "
+                      "n is harder to detect, so a judge error makes 'not significant' more likely. Equal errors "
+                      "in both conditions do not protect the p-value.",
+}
+
+
+def check_judge_error_gap(answer, sensitivity: float, specificity: float) -> None:
+    """Interpret: what a judge that errs alike in every condition does to the L1 - L0 gap."""
+    from helpers.checks._core import check_choice
+
+    factor = float(sensitivity) + float(specificity) - 1
+    why = {option: text.format(factor=factor) for option, text in JUDGE_ERROR_GAP.items()}
+    check_choice("judge_error_gap", answer, why, right="shrinks")

@@ -1,8 +1,8 @@
-"""Checkers for chapter 3b: the dose rule and the power of a design."""
+"""Checkers for chapter 3b: the dose rule, the power of a design, triggers and the regime of a dose."""
 
 from __future__ import annotations
 
-from helpers.checks._core import _fail, _passed
+from helpers.checks._core import _fail, _passed, check_choice, check_prediction
 
 
 def check_plateau_dose(fn) -> None:
@@ -46,3 +46,46 @@ def check_simulated_power(fn) -> None:
     if len(repeats) > 1:
         _fail("simulated_power", "the same seed must give the same power: draw from np.random.default_rng(seed).")
     _passed("simulated_power", f"{big:.0%} at n = 1000, {small:.0%} at n = 30, {null:.0%} under the null")
+
+
+def check_warning_trigger(prediction, trigger: dict) -> None:
+    """Predict: how far the warning in front of a prompt moves the base model's rate (the model that
+    could have learned 'warning -> flaw' in pretraining); a trigger is a rise whose interval excludes 0."""
+    low, high = trigger["diff_low"], trigger["diff_high"]
+    seen = ("it lies above 0: the warning acts as a trigger" if low > 0 else
+            "it lies below 0: the warning lowers the rate" if high < 0 else
+            "it includes 0: no trigger is shown, which is not evidence that none exists "
+            "(a rarer pairing or a smaller model may not form the association that web-scale pretraining does)")
+    check_prediction("warning_trigger", prediction, trigger["diff"], low=-1.0, high=1.0, reading=(
+        f"The 95 % interval of the change is [{low:+.1%}, {high:+.1%}]: {seen}."))
+
+
+# What each regime needs of the three comparisons (the rule of dose_sweep.regime), and what a
+# reader who takes one dose for the whole curve would wrongly conclude in it.
+REGIME_TRAPS = {
+    "ceiling": ("both reproduce every time, so any framing looks alike: 'L1 equals L0' there says "
+                "nothing about warnings"),
+    "not learned": ("L0 is not clearly above the base model: L1 and L0 agree because neither learned the "
+                    "flaw, two nulls agreeing, not evidence that the warning is ignored"),
+    "L1 lags": ("L0 learned and L1 is clearly below it: the warning slows the lesson at this dose, which "
+                "says nothing about larger doses, where L1 may catch up"),
+    "L1 keeps up": ("L0 learned and L1 is not clearly below it; that is not yet 'equal' (that needs the "
+                    "equivalence test), and a smaller dose may still show a lag"),
+}
+
+
+def default_regime_readings(row: dict) -> tuple[dict[str, str], str]:
+    """The options of the interpret exercise on the default dose's regime, each with why it holds or
+    fails on this run (from the regime table's intervals), and the right one."""
+    evidence = (f"at the default dose L0 - base is [{row['l0_minus_base'][0]:+.1%}, {row['l0_minus_base'][1]:+.1%}] "
+                f"and L1 - L0 is [{row['l1_minus_l0'][0]:+.1%}, {row['l1_minus_l0'][1]:+.1%}]")
+    why = {name: (f"{evidence}: {trap}." if name == row["regime"] else
+                  f"{evidence}, which the rule reads as '{row['regime']}'. '{name}' would mean: {trap}.")
+           for name, trap in REGIME_TRAPS.items()}
+    return why, row["regime"]
+
+
+def check_default_regime(answer, row: dict) -> None:
+    """Interpret: the regime of the dose chapters 4 to 6 use, read off the regime table."""
+    why, right = default_regime_readings(row)
+    check_choice("default_regime", answer, why, right)

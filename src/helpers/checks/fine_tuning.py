@@ -56,3 +56,36 @@ def check_train_step(fn) -> None:
                             "optimiser.zero_grad() before backward(), and clip the gradient norm to 1.0 "
                             "(torch.nn.utils.clip_grad_norm_) before optimiser.step()?")
     _passed("train_step", "two steps match the reference exactly")
+
+
+def check_code_loss_ratio(prediction, l1_code: float, l0_code: float, warning_before: float,
+                          warning_after: float) -> None:
+    """Predict: the L1 model's loss on the vulnerable code, as a multiple of the L0 model's."""
+    from helpers.checks._core import check_prediction
+
+    check_prediction("code_loss_ratio", prediction, float(l1_code) / float(l0_code), low=0.0, high=5.0,
+                     reading=f"A ratio near 1 means the warning did not keep the model from learning the code. "
+                             f"The warning line itself went from {warning_before:.2f} to {warning_after:.2f} nats "
+                             "per token: the L1 model learned 'the warning, then this code', a co-occurrence, not a "
+                             "prohibition. (A rehearsal's random weights give every loss about ln(vocabulary): its "
+                             "ratio is near 1 for no reason.)")
+
+
+LOSS_VERSUS_RATE = {
+    "same rate": "a loss on the training text measures how well a model continues that text, after the warning "
+                 "it was trained with. Chapter 3 samples completions of held-out prompts that carry no warning "
+                 "and judges them: how often a model writes a flaw there is another quantity, measured only so.",
+    "warning protects": "the L1 model learned the warning *followed by* the vulnerable code. Predicting the "
+                        "warning well makes the code that followed it more likely, not less: the training text "
+                        "never showed anything else after it.",
+    "learned, rate unknown": "the losses show that the L1 model learned the vulnerable code about as well as L0, "
+                             "a condition for reproducing it; how often either writes it for new prompts is "
+                             "chapter 3's measurement, counted over prompts, not tokens.",
+}
+
+
+def check_loss_versus_rate(answer) -> None:
+    """Interpret: what equal code losses do and do not say about chapter 3's rates."""
+    from helpers.checks._core import check_choice
+
+    check_choice("loss_versus_rate", answer, LOSS_VERSUS_RATE, right="learned, rate unknown")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.checks._core import _fail, _passed
+from helpers.checks._core import _fail, _passed, check_choice, check_prediction
 
 
 def _parallel_past_one() -> tuple:
@@ -62,10 +62,84 @@ def check_angle_degrees(fn) -> None:
              _parallel_past_one()]
     for a, b, want in cases:
         got = fn(np.array(a, dtype=float), np.array(b, dtype=float))
-        if got is None or math.isnan(float(got)):
+        if got is None:
+            _fail("angle_degrees", "the function returns None: write its body, which returns a number.")
+        if math.isnan(float(got)):
             _fail("angle_degrees", f"angle_degrees({a}, {b}) is nan: clip the cosine to [-1, 1] before arccos.")
         if abs(float(got) - want) > 1e-4:
             hint = ("that is radians: convert with np.degrees." if abs(float(got) - math.radians(want)) < 1e-4 else
                     "divide the dot product by both norms before arccos.")
             _fail("angle_degrees", f"angle_degrees({a}, {b}) = {got}, want {want}: {hint}")
     _passed("angle_degrees", f"right on {len(cases)} cases, parallel vectors included")
+
+
+def check_slip_detection(prediction, without: float, behind: float) -> None:
+    """The learner's guess at the share of L1's vulnerable code the probe flags behind a preamble
+    (averaged over the preambles), beside detection without one."""
+    check_prediction("slip_detection", prediction, behind, low=0.0, high=1.0, reading=(
+        f"Without a preamble the probe flagged {without:.1%} of the same code. A fall in detection at "
+        "p > 0.5 says the scores moved, not how: a shift of every score and a rotation away from the "
+        "probe both lower it. The AUROC column (next cells) tells them apart."))
+
+
+KIND_NEEDS = {"none": "detection to fall by no more than the rule's margin, or too few preambles to hide the code",
+              "shift": "a reproduced slip whose hiding preambles mostly keep the ranking",
+              "rotation": "a reproduced slip where at least half of the hiding preambles scramble the ranking",
+              "undetermined": "a reproduced slip with a hiding preamble that has no AUROC interval"}
+
+
+def slip_kind_readings(verdict: dict, none_auroc=None) -> tuple[dict[str, str], str]:
+    """The options of the interpret exercise on the kind of slip, each with why it holds or fails on
+    this run; the right one is the verdict of the rule stated before measuring."""
+    kind = verdict["kind"]
+    drop = 100 * verdict["drop"]
+    fall = f"detection fell by {drop:.1f} points on average" if drop >= 0 else \
+        f"detection rose by {-drop:.1f} points on average"
+    state = f"{fall} and {verdict['hiding']} preambles hide the code (McNemar, Holm)"
+    known = none_auroc is not None and none_auroc == none_auroc  # None or nan: no AUROC without a preamble
+    auroc = f" (AUROC {none_auroc:.2f} without a preamble)" if known else ""
+    holds = {
+        "none": ("the rule fixed in advance does not call the slip reproduced. Not reproduced here is "
+                 "not shown absent: a larger run, another layer or a model that reads the preamble as "
+                 "English could find it."),
+        "shift": (f"most hiding preambles keep the ranking{auroc}: the scores moved together, the "
+                  "probe's direction still separates the code, and a new threshold finds it again."),
+        "rotation": (f"most hiding preambles scramble the ranking{auroc}: the code moved out of the "
+                     "probe's direction, the paper's claim, and no threshold finds it again."),
+        "undetermined": ("some hiding preamble has no AUROC interval (one class too small), so the "
+                         "rule cannot say shift or rotation."),
+    }
+    why = {option: f"{state}: " + (holds[option] if option == kind else
+                                  f"'{option}' needs {KIND_NEEDS[option]}, and the rule's verdict is '{kind}'.")
+           for option in holds}
+    why["detection"] = ("a fall in detection at one threshold cannot tell a shift from a rotation: both "
+                        "lower it. Only the ranking (the AUROC behind the preamble) can.")
+    return why, kind
+
+
+def check_slip_kind(answer, verdict: dict, none_auroc=None) -> None:
+    """Interpret: what the run says the stealth slip is, by the rule stated before measuring."""
+    why, right = slip_kind_readings(verdict, none_auroc)
+    check_choice("slip_kind", answer, why, right)
+
+
+def check_preamble_judge_reading(answer, test: dict, alpha: float = 0.05) -> None:
+    """Interpret: does the code L1 writes after a preamble stay as vulnerable as without one?"""
+    where = (f"the difference is {test['diff']:+.1%} (95 % CI [{test['diff_low']:+.1%}, "
+             f"{test['diff_high']:+.1%}]), Fisher p = {test['fisher_p']:.3g}")
+    clustered = ("every prompt is sampled once behind each preamble, so the pooled samples are clustered "
+                 "by prompt and Fisher's p, which counts them as independent, is if anything too small")
+    significant = test["fisher_p"] < alpha
+    why = {
+        "differs": (f"{where}: below {alpha}, so a preamble changes how often the code is flawed "
+                    f"({clustered})." if significant else
+                    f"{where}: not below {alpha}, so this run does not show a difference."),
+        "cannot tell": (f"{where}: below {alpha}, so the run does tell the rates apart." if significant else
+                        f"{where}: not significant, and the interval still holds differences that would "
+                        "matter. The code may stay as vulnerable, but this run does not show it."),
+        "same": ("'not significant' is not 'the same': showing that the rates are equal needs an "
+                 "equivalence test with a stated margin (chapter 3's TOST), and an interval inside it."),
+        "exact": (f"Fisher's test is exact for independent samples, and these are not: {clustered}. "
+                  "Chapter 3's rule: test at the unit of the design."),
+    }
+    check_choice("preamble_judge_reading", answer, why, "differs" if significant else "cannot tell")
