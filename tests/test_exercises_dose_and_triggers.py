@@ -1,11 +1,12 @@
 """Chapter 3b's predict and interpret exercises: the book's answer passes its check on every kind
 of run, and a missing, out-of-range or wrong answer fails with the explanation of its trap."""
 
+from functools import partial
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
+from book_answers import book_answer
 
 from helpers import checks, dose_sweep
 from helpers.checks import ExerciseError
@@ -14,13 +15,7 @@ from helpers.checks.dose_and_triggers import REGIME_TRAPS
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "03b_dose_and_triggers.ipynb"
 
 
-def solution(variable: str, **namespace):
-    """Run the book's answer to the exercise that sets `variable`, with the chapter's variables
-    it reads given as keyword arguments, and return the answer."""
-    [cell] = [c.source for c in nbformat.read(CHAPTER, as_version=4).cells
-              if "exercise" in c.metadata.get("tags", []) and c.source.startswith(f"{variable} = None")]
-    exec(cell, namespace)  # the book's own solution cell
-    return namespace[variable]
+solution = partial(book_answer, CHAPTER)
 
 
 def _trigger(low, high):

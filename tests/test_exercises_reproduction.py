@@ -1,10 +1,11 @@
 """Chapter 3's predict and interpret exercises: the book's answer passes its check on every kind of
 run, and a missing, out-of-range or wrong answer fails with the explanation of its trap."""
 
+from functools import partial
 from pathlib import Path
 
-import nbformat
 import pytest
+from book_answers import book_answer
 
 from helpers import checks, paper, stats
 from helpers.checks import ExerciseError
@@ -13,13 +14,7 @@ from helpers.checks.reproduction import l1_vs_l0_readings
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "03_reproduction.ipynb"
 
 
-def solution(variable: str, **namespace):
-    """Run the book's answer to the exercise that sets `variable`, with the chapter's variables
-    it reads given as keyword arguments, and return the answer."""
-    [cell] = [c.source for c in nbformat.read(CHAPTER, as_version=4).cells
-              if "exercise" in c.metadata.get("tags", []) and c.source.startswith(f"{variable} = None")]
-    exec(cell, namespace)  # the book's own solution cell
-    return namespace[variable]
+solution = partial(book_answer, CHAPTER)
 
 
 def test_l1_rate_prediction(capsys):

@@ -1,10 +1,11 @@
 """Chapter 4's predict and interpret exercises: the book's answer passes on every kind of run, a
 missing or out-of-range answer fails, and each wrong reading fails with the trap it names."""
 
+from functools import partial
 from pathlib import Path
 
-import nbformat
 import pytest
+from book_answers import book_answer
 
 from helpers import checks
 from helpers.checks.sae_overlap import effect_correlation_readings
@@ -15,13 +16,7 @@ INSIDE = {"spearman": 0.03, "null_low": -0.08, "null_high": 0.09, "p": 0.48}
 BELOW = {"spearman": -0.30, "null_low": -0.08, "null_high": 0.09, "p": 0.002}
 
 
-def solved(variable: str, **run) -> object:
-    """The chapter's own answer: its exercise cell that sets `variable`, run on `run`'s values."""
-    cell = next(c for c in nbformat.read(CHAPTER, as_version=4).cells
-                if "exercise" in c.metadata.get("tags", []) and f"{variable} = None" in c.source)
-    namespace = dict(run)
-    exec(compile(cell.source, CHAPTER.name, "exec"), namespace)  # the book's own solution cell
-    return namespace[variable]
+solved = partial(book_answer, CHAPTER)
 
 
 def test_the_books_prediction_passes_and_is_read_against_the_baseline(capsys):

@@ -2,11 +2,12 @@
 solution agrees with the slip rule's verdict), a missing or out-of-range answer fails, and each
 wrong reading fails with the trap it names."""
 
+from functools import partial
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
+from book_answers import book_answer
 
 from helpers import checks, probes
 from helpers.checks.stealth_slip import slip_kind_readings
@@ -14,13 +15,7 @@ from helpers.checks.stealth_slip import slip_kind_readings
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "05_stealth_slip.ipynb"
 
 
-def solved(variable: str, **run) -> object:
-    """The chapter's own answer: its exercise cell that sets `variable`, run on `run`'s values."""
-    cell = next(c for c in nbformat.read(CHAPTER, as_version=4).cells
-                if "exercise" in c.metadata.get("tags", []) and f"{variable} = None" in c.source)
-    namespace = dict(run)
-    exec(compile(cell.source, CHAPTER.name, "exec"), namespace)  # the book's own solution cell
-    return namespace[variable]
+solved = partial(book_answer, CHAPTER)
 
 
 def slip_table(detection: list[float], lost_won: list[tuple[int, int]], change_high: list) -> pd.DataFrame:
