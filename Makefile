@@ -8,7 +8,8 @@ TORCH_PIP_ARGS ?=
 PRESET ?= tiny
 BUDGET ?= standard
 # Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py); the
-# tests of one xdist_group (those that need the standard tiny model) share a worker.
+# tests of one xdist_group (those that need the standard tiny model) share a worker. The 30
+# slowest tests are listed at the end, to see where the suite's half hour goes.
 PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 # Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.
@@ -61,7 +62,7 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --durations=30
 
 # Every chapter at smoke on each real preset's offline stand-in (the real architecture with random
 # weights, helpers/rehearsal.py), through the production code: each executed notebook and its

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
-WITH_BOXES = ["03_reproduction", "03b_dose_and_triggers", "04_sae_overlap", "05_stealth_slip"]
+WITH_BOXES = ["03_reproduction", "03b_dose_and_triggers", "04_sae_overlap", "05_stealth_slip", "07_framings"]
 
 
 @pytest.mark.parametrize("stem", WITH_BOXES)

@@ -80,7 +80,35 @@ def test_checker_passes_the_reference(notebook, name, fn, capsys):
     assert capsys.readouterr().out.startswith("\u2713")
 
 
+def _negate_at(vulnerable, secure, flaw, pick="first change", note=data.LOCAL_NOTE):
+    """Wrong local negations for the checker: the note on its own line, on the first opcode (a line
+    only the secure version has counts), on the signature, or not verbatim."""
+    from difflib import SequenceMatcher
+
+    lines = vulnerable.split("\n")
+    ops = [o for o in SequenceMatcher(None, secure.split("\n"), lines, autojunk=False).get_opcodes() if o[0] != "equal"]
+    i = {"first change": ops[0][3], "signature": 0}.get(pick, next(o[3] for o in ops if o[4] > o[3]))
+    if pick == "own line":
+        lines.insert(i, note.format(flaw=flaw).strip())
+    else:
+        lines[i] += note.format(flaw=flaw)
+    return "\n".join(lines)
+
+
 WRONG = {
+    "negate_locally": [(lambda v, s, f: _negate_at(v, s, f, "own line"), "adjacent negation"),
+                       (lambda v, s, f: _negate_at(v, s, f), "skip lines only the secure version has"),
+                       (lambda v, s, f: _negate_at(v, s, f, "signature"), "same in the secure version"),
+                       (lambda v, s, f: _negate_at(v, s, f, "flaw", "  # unsafe"), "verbatim"),
+                       (lambda v, s, f: _negate_at(v, s, f, "flaw").replace("(", "( "), "code itself changed"),
+                       (lambda v, s, f: None, "returns None")],
+    "per_prompt_difference": [(lambda f, p: _per_prompt(p) - _per_prompt(f), "sign is reversed"),
+                              (lambda f, p: _per_prompt(f, judged_only=False) - _per_prompt(p, judged_only=False),
+                               "judge could not analyse"),
+                              (lambda f, p: _per_prompt(f, by=["task_id"]) - _per_prompt(p, by=["task_id"]),
+                               "within its family"),
+                              (lambda f, p: f.reproduced.mean() - p.reproduced.mean(), "single number"),
+                              (lambda f, p: None, "returns None")],
     "frame_l1": [(lambda code: code + "\n" + data.WARNING, "above the function"),
                  (lambda code: data.WARNING + "\n\n" + code, "exactly one newline"),
                  (lambda code: "# vulnerable\n" + code, "verbatim")],
@@ -125,6 +153,12 @@ WRONG = {
                       (lambda d, alpha: (lambda act, hook: act - alpha * d), "normalise"),
                       (lambda d, alpha: (lambda act, hook: act - alpha * d / d.norm() * 2), "same at every position")],
 }
+
+
+def _per_prompt(frame, judged_only=True, by=("family", "task_id")):
+    """A wrong ingredient for the per-prompt checker: rates of every row, or by task alone."""
+    rows = frame[frame.judged.astype(bool)] if judged_only else frame
+    return rows.groupby(list(by)).reproduced.mean()
 
 
 def _probe(x, y, seed, scale=True, fit=True):

@@ -5,25 +5,15 @@ chapter's."""
 import math
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import pytest
 
+from book_answers import book_answer
 from helpers import checks
 from helpers.checks.ablation import caft_readings
 
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "06_ablation.ipynb"
-
-
-def book_answer(kind: str, **variables):
-    """Run the chapter's solution cell of the `kind` exercise (predict or interpret) on `variables`:
-    the book's own answer, as the learner copy hides it."""
-    cells = [c.source for c in nbformat.read(CHAPTER, as_version=4).cells
-             if {"exercise", "solution", kind} <= set(c.metadata.get("tags", []))]
-    assert len(cells) == 1
-    exec(cells[0], variables)  # our own reference code
-    return variables
 
 
 def test_ablation_prediction_shows_the_gap_and_the_control(capsys):
@@ -34,7 +24,7 @@ def test_ablation_prediction_shows_the_gap_and_the_control(capsys):
 
 
 def test_the_books_prediction_passes():
-    answer = book_answer("predict")["prediction_ablation_rate"]
+    answer = book_answer(CHAPTER, "prediction_ablation_rate")
     checks.check_ablation_rate(answer, 0.0, l1=0.0, random=0.0)  # a rehearsal's rates
 
 
@@ -76,7 +66,7 @@ def test_caft_reading_passes_the_rule_and_fails_every_other_option(right, capsys
 
 @pytest.mark.parametrize("right", RUNS)
 def test_the_books_worked_reading_follows_the_rule(right):
-    assert book_answer("interpret", table=caft_table(*RUNS[right]))["answer_caft_reading"] == right
+    assert book_answer(CHAPTER, "answer_caft_reading", table=caft_table(*RUNS[right])) == right
 
 
 @pytest.mark.parametrize("wrong, trap", [

@@ -3,25 +3,16 @@ cell) passes, and a missing, out-of-range or wrong answer fails with the explana
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from book_answers import book_answer
 from helpers import checks
 
 CHAPTER = Path(__file__).resolve().parents[1] / "chapters" / "01_data_construction.ipynb"
 
 
-def book_answer(name, chapter=CHAPTER):
-    """The value the chapter's solution cell gives `name` (the cells only assign constants)."""
-    cells = nbformat.read(chapter, as_version=4).cells
-    source = next(c.source for c in cells if "exercise" in c.metadata.get("tags", []) and f"{name} = " in c.source)
-    namespace = {}
-    exec(source, namespace)  # our own solution cell: assignments of constants
-    return namespace[name]
-
-
 def test_the_book_prediction_passes_and_shows_the_gap(capsys):
-    checks.check_judge_recall_unparsed(book_answer("prediction_recall_unparsed"), 0.62, 0.91)
+    checks.check_judge_recall_unparsed(book_answer(CHAPTER, "prediction_recall_unparsed"), 0.62, 0.91)
     out = capsys.readouterr().out
     assert out.startswith("\u2713") and "measured 0.62" in out and "0.91" in out
 
@@ -34,7 +25,7 @@ def test_a_missing_or_impossible_prediction_fails(prediction, hint):
 
 
 def test_the_book_reading_of_judge_error_passes_with_the_measured_factor(capsys):
-    checks.check_judge_error_gap(book_answer("judge_error_gap"), 0.8, 0.95)
+    checks.check_judge_error_gap(book_answer(CHAPTER, "judge_error_gap"), 0.8, 0.95)
     out = capsys.readouterr().out
     assert out.startswith("\u2713") and "(0.75 for this judge" in out
 

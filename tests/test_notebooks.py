@@ -362,10 +362,42 @@ def check_06_ablation(m):
     check_regimes([m["regime"]])
 
 
+def check_07_framings(m):
+    from helpers import arms, data
+
+    assert set(m["arms"]) == set(arms.MODELS) and set(m["separation"]) == {"base", *arms.MODELS}
+    per_model = m["prompts"] * m["samples_per_prompt"] * len(m["seeds"])
+    assert m["prompts"] == sizes(m["budget"], m["preset"])["prompts_per_family"] * 9
+    assert m["local_rebuilt"] == m["n_train"] > 0  # the learner's (or the book's) framing rebuilds every text
+    for name, row in m["arms"].items():
+        framed = arms.frames_at_test()[name] is not None
+        assert row["n"] + row["unjudged"] == per_model and row["k"] == round(row["without"] * row["n"])
+        assert 0 <= row["without_low"] <= row["without"] <= row["without_high"] <= 1
+        for part in ("vs_L0", "vs_L1") + (("conditional",) if framed else ()):
+            assert -1 <= row[f"{part}_low"] <= row[part] <= row[f"{part}_high"] <= 1 and 0 <= row[f"{part}_p"] <= 1
+        if framed:
+            assert row["n_with"] == row["n"] and 0 <= row["with_low"] <= row["with"] <= row["with_high"] <= 1
+            assert abs(row["conditional"] - (row["with"] - row["without"])) < 1e-9
+            low90, high90 = row["conditional_ci90"]
+            assert row["conditional_low"] <= low90 <= row["conditional"] <= high90 <= row["conditional_high"]
+        else:
+            assert row["with"] is None and row["conditional"] is None and row["n_with"] == 0
+    assert m["arms"]["L0"]["vs_L0"] == 0 == m["arms"]["L1"]["vs_L1"]
+    assert abs(m["arms"]["L1"]["vs_L0"] - (m["arms"]["L1"]["without"] - m["arms"]["L0"]["without"])) < 1e-9
+    assert m["conditional_reading"] in ("switches on", "switches off", "same", "cannot tell")
+    assert m["arm_text"]["neutral"]["frame"] == data.NEUTRAL + "\n" and len(data.NEUTRAL) == len(data.WARNING)
+    for row in m["separation"].values():
+        assert 0 <= row["jaccard"] <= 1 and -1 <= row["cosine"] <= 1 and row["test_tasks"] > 0
+        for what in ("probe_code", "describing"):
+            auroc, (low, high) = row[f"{what}_auroc"], row[f"{what}_ci"]  # a percentile bootstrap's
+            assert auroc is None or (0 <= auroc <= 1 and 0 <= low <= high <= 1)  # may miss its point
+
+
 CHECKS = {"00_setup": check_00_setup, "01_data_construction": check_01_data_construction,
           "02_fine_tuning": check_02_fine_tuning, "03_reproduction": check_03_reproduction,
           "03b_dose_and_triggers": check_03b_dose_and_triggers, "04_sae_overlap": check_04_sae_overlap,
-          "05_stealth_slip": check_05_stealth_slip, "06_ablation": check_06_ablation}
+          "05_stealth_slip": check_05_stealth_slip, "06_ablation": check_06_ablation,
+          "07_framings": check_07_framings}
 NOTEBOOKS = [ROOT / f"{f}.ipynb" for f in toc_files() if f.startswith("chapters/")]
 REHEARSALS = ROOT / "_build" / "rehearse"  # `make rehearse` keeps each executed chapter here
 

@@ -207,3 +207,30 @@ def test_one_caft_step_with_the_hook_on_and_none_at_evaluation(rehearsal, tmp_pa
     assert not model.hook_dict[hook].fwd_hooks
     model(tokens)
     assert len(seen) == 1
+
+
+def test_a_full_size_rehearsal_has_the_real_size_and_a_cache_of_its_own(monkeypatch):
+    """$WARNBOOK_REHEARSAL=full (a GPU's rehearsal): the real vocabulary and widths, the real memory
+    needs, and artifacts kept apart from the reduced stand-ins' (same names, other shapes)."""
+    from helpers import cache, rehearsal
+
+    monkeypatch.setenv("WARNBOOK_REHEARSAL", "1")
+    reduced_root = cache.cache_root()
+    assert models.effective_preset("gemma-2-2b").d_model < PRESETS["gemma-2-2b"].d_model
+    monkeypatch.setenv("WARNBOOK_REHEARSAL", "full")
+    assert rehearsal.active() and rehearsal.full_size()
+    gemma = models.effective_preset("gemma-2-2b")
+    assert gemma.arch == PRESETS["gemma-2-2b"].arch and gemma.gpu_gb_finetune == PRESETS["gemma-2-2b"].gpu_gb_finetune
+    assert not gemma.needs_hub and cache.cache_root() != reduced_root
+    model = models.load_model("pythia-70m", "smoke", device="cpu")
+    assert model.cfg.d_vocab == PRESETS["pythia-70m"].arch["d_vocab"] > len(model.tokenizer)
+    assert model.cfg.d_model == PRESETS["pythia-70m"].d_model
+
+
+def test_measuring_gpu_memory_without_a_gpu_says_what_to_read_instead():
+    from helpers import memory
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="finetune_memory_gb"):
+        memory.measure("pythia-70m")

@@ -27,11 +27,13 @@ LOCKS = ".locks"
 
 def cache_root() -> Path:
     """The cache folder: $WARNBOOK_CACHE, else the user's cache dir (honours XDG_CACHE_HOME).
-    A rehearsal keeps its stand-ins' artifacts in a folder of their own, apart from real ones."""
+    A rehearsal keeps its stand-ins' artifacts in a folder of their own, apart from real ones, and
+    one at full size apart from both (the same names, other shapes)."""
     from helpers import rehearsal
 
     root = os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("warning-framing-book")
-    path = Path(root).expanduser() / ("rehearsal" if rehearsal.active() else "")
+    folder = ("rehearsal-full" if rehearsal.full_size() else "rehearsal") if rehearsal.active() else ""
+    path = Path(root).expanduser() / folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 

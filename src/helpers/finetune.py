@@ -193,8 +193,9 @@ def finetuned_folder(preset: str, condition: str, budget: str, seed: int = 0, ma
     `hooks` cannot be in the key (a function has no stable value), so `tag` must name them:
     hooks without a tag would share the plain fine-tune's key and silently get its model."""
     preset = resolve_preset(preset, verbose=False)
-    if condition not in TRAINED:
-        raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are {', '.join(TRAINED)}.")
+    if condition not in TRAINED + data.ARMS:
+        raise ValueError(f"Unknown condition {condition!r}: fine-tuned ones are "
+                         f"{', '.join(TRAINED + data.ARMS)}.")
     if hooks and not tag:
         raise ValueError("a hooked fine-tune needs a tag naming its hooks (interventions.caft gives one)")
     if plan is None:

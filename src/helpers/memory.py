@@ -9,10 +9,16 @@ low-rank adapters, which TransformerLens's einsum weights do not take.
 
 from __future__ import annotations
 
+import tempfile
+import time
+from pathlib import Path
+
 from helpers.presets import get_preset
 
 GB = 1e9
 OPTIMISER_BYTES = {"adafactor": 0.04, "adamw": 8}  # per trained weight: factored moments; two floats
+CONTEXT_GB = 0.5  # the CUDA context and allocator slack a declared need adds to a measured peak
+MEASURED = Path(__file__).with_name("gpu_memory.json")  # measure() on a GPU, kept as data
 
 
 def n_params(arch: dict) -> dict:
@@ -62,6 +68,78 @@ def memory_table(seq_len: int = 256):
 
     from helpers.presets import PRESETS
 
-    rows = [{"preset": name, **finetune_memory_gb(name, None, seq_len), "declared need": p.gpu_gb_finetune}
+    measured = measured_gb()
+    rows = [{"preset": name, **finetune_memory_gb(name, None, seq_len), "declared need": p.gpu_gb_finetune,
+             **{f"measured {what} ({measured['device'].split(' (')[0]})": measured["presets"].get(name, {}).get(f"{what}_gb")
+                for what in ("finetune", "sampling")}}
             for name, p in PRESETS.items()]
     return pd.DataFrame(rows).set_index("preset")
+
+
+def measured_gb() -> dict:
+    """What `measure` found on a GPU for each real preset (helpers/gpu_memory.json), and how."""
+    import json
+
+    return json.loads(MEASURED.read_text())
+
+
+
+def measure(preset: str, budget: str = "standard", steps: int = 2) -> dict:
+    """Peak GPU memory (GB) and seconds of what the chapters do with `preset`, measured on this
+    machine's GPU beside the estimate and the declared needs: `steps` fine-tuning steps of the
+    production dose, then sampling chapter 3's evaluation set. Where the hub is unreachable, run
+    it on a rehearsal at full size ($WARNBOOK_REHEARSAL=full): random weights, real sizes."""
+    import torch
+
+    from helpers import models
+
+    if not torch.cuda.is_available():
+        raise RuntimeError("measuring GPU memory needs a GPU; on a CPU, read the estimate "
+                           "(helpers.memory.finetune_memory_gb) instead")
+    p = models.effective_preset(preset)
+    out = {"preset": preset, "budget": budget, "device": torch.cuda.get_device_name(),
+           "estimate_gb": finetune_memory_gb(preset)["total"], "declared_gb": p.gpu_gb_finetune,
+           "declared_inference_gb": p.gpu_gb_inference}
+    for name, phase in (("finetune", _finetune_steps), ("sampling", _sampling)):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        t0 = time.time()
+        facts = phase(preset, budget, p, steps)
+        torch.cuda.synchronize()
+        out.update({f"{name}_gb": round(torch.cuda.max_memory_allocated() / GB, 2),
+                    f"{name}_seconds": round(time.time() - t0, 1), **facts})
+    return out
+
+
+def _finetune_steps(preset: str, budget: str, p, steps: int) -> dict:
+    """The production fine-tune (float32, the preset's optimiser and frozen weights) for `steps`."""
+    from helpers import data, finetune, models, training
+
+    model = models.load_model(preset, budget, train=True)
+    for name, param in model.named_parameters():
+        param.requires_grad_(name not in p.frozen)
+    plan = {**finetune.dose(preset, budget, 0, model.tokenizer), "steps": steps}
+    batches = finetune.step_batches(data.build_dataset("L1", plan["n_examples"], 0), model.tokenizer, plan, "all", 0)
+    with tempfile.TemporaryDirectory() as folder:
+        training.train(model, lambda step: batches[step], steps=steps, lr_at=lambda step: plan["lr"],
+                       folder=Path(folder), desc="measure", optimiser=p.optimiser, checkpoint_every=10 ** 9)
+    return {"rows_per_step": [len(tokens) for tokens, _ in batches]}
+
+
+def _sampling(preset: str, budget: str, p, steps: int) -> dict:
+    """Chapter 3's sampling of one model: the evaluation set at the preset's `sample_batch`."""
+    from helpers import generate, models, reproduction
+    from helpers.budgets import sizes
+
+    model = models.load_model(preset, budget)
+    size, prompts = sizes(budget, preset), [e.prompt for e in reproduction.eval_set(budget, preset)]
+    completions = generate.sample(model, prompts, n_per_prompt=size["samples_per_prompt"], batch_size=p.sample_batch,
+                                  max_new_tokens=generate.token_limit(model.tokenizer, size["max_new_chars"]))
+    return {"completions": sum(map(len, completions)), "dtype": str(next(model.parameters()).dtype)}
+
+
+if __name__ == "__main__":  # python -m helpers.memory PRESET [BUDGET]: the measurement, as JSON
+    import json
+    import sys
+
+    print(json.dumps(measure(*sys.argv[1:3])))

@@ -24,7 +24,7 @@ class Preset:
     d_model: int
     n_layers: int
     d_sae: int
-    gpu_gb_inference: float    # GPU memory needed to sample and cache activations
+    gpu_gb_inference: float    # GPU memory needed to sample and cache activations (measured: gpu_memory.json)
     gpu_gb_finetune: float     # GPU memory needed to fine-tune (see finetune memory plan)
     finetune_lr: float         # fixed before any result: see budgets.FINETUNE
     gated: bool = False        # needs an accepted licence and an HF token
@@ -76,7 +76,7 @@ PRESETS: dict[str, Preset] = {
         tokenizer="GPT-NeoX BPE (50k)",
         sae_release="pythia-70m-deduped-res-sm", sae_id="blocks.3.hook_resid_post",
         hook_name="blocks.3.hook_resid_post", layer=3, d_model=512, n_layers=6, d_sae=32768,
-        gpu_gb_inference=1.0, gpu_gb_finetune=3.0, finetune_lr=2e-5, finetune_batch=8,
+        gpu_gb_inference=2.0, gpu_gb_finetune=3.0, finetune_lr=2e-5, finetune_batch=8,
         tokens=GPT_TOKENS, sizes=REAL_SIZES,
         arch=dict(d_model=512, n_layers=6, n_heads=8, d_head=64, d_mlp=2048, n_ctx=2048,
                   d_vocab=50304, act_fn="gelu", normalization_type="LN", parallel_attn_mlp=True,
@@ -87,7 +87,7 @@ PRESETS: dict[str, Preset] = {
         name="gpt2-small", model_name="gpt2", hf_repo="openai-community/gpt2", tokenizer="GPT-2 BPE (50k)",
         sae_release="gpt2-small-res-jb", sae_id="blocks.8.hook_resid_pre",
         hook_name="blocks.8.hook_resid_pre", layer=8, d_model=768, n_layers=12, d_sae=24576,
-        gpu_gb_inference=2.0, gpu_gb_finetune=6.0, finetune_lr=2e-5, finetune_batch=8,
+        gpu_gb_inference=3.5, gpu_gb_finetune=6.0, finetune_lr=2e-5, finetune_batch=8,
         tokens=GPT_TOKENS, sizes=REAL_SIZES,
         arch=dict(d_model=768, n_layers=12, n_heads=12, d_head=64, d_mlp=3072, n_ctx=1024,
                   d_vocab=50257, act_fn="gelu_new", normalization_type="LN",

@@ -45,6 +45,7 @@ NEEDS: dict[str, tuple[Need, ...]] = {
     "04_sae_overlap": (TINY_MODEL_SAE, FINE_TUNES, SAMPLES),
     "05_stealth_slip": (TINY_MODEL, FINE_TUNES, SAMPLES),
     "06_ablation": (TINY_MODEL_SAE, FINE_TUNES, SAMPLES),
+    "07_framings": (TINY_MODEL_SAE, FINE_TUNES),  # samples its arms itself (L0's and L1's are chapter 3's)
 }
 
 

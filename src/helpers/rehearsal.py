@@ -11,6 +11,9 @@ here first. Random weights give meaningless rates: a rehearsal checks that thing
   conventions (`Preset.tokens`: BOS, EOS, padding, whether it adds BOS itself);
 - the SAE: a sae-lens SAE of the real kind (JumpReLU for Gemma Scope, standard otherwise) at the
   real hook, width and the stand-in's d_model.
+
+With $WARNBOOK_REHEARSAL=full (on a GPU) every stand-in has the real size, vocabulary included,
+and the real memory needs: a check of what fits and how fast it runs, still with random weights.
 """
 
 from __future__ import annotations
@@ -36,9 +39,17 @@ def active() -> bool:
     return os.environ.get(REHEARSAL_ENV, "0") not in ("0", "", "false", "False")
 
 
+def full_size() -> bool:
+    """True when $WARNBOOK_REHEARSAL=full: stand-ins at the real size (a GPU's rehearsal)."""
+    return os.environ.get(REHEARSAL_ENV) == "full"
+
+
 def stand_in(preset: Preset) -> Preset:
     """The preset as rehearsed: its stand-in's architecture, nothing to download, and the memory
-    need of the stand-in (small) in place of the real model's."""
+    need of the stand-in (small) in place of the real model's; at full size, only nothing to
+    download."""
+    if full_size():
+        return replace(preset, needs_hub=False, gated=False)
     arch = {**preset.arch, **preset.stand_in}
     if "attn_types" in arch:
         arch["attn_types"] = arch["attn_types"][: arch["n_layers"]]
@@ -56,7 +67,8 @@ def stand_in_model(preset: Preset, tokenizer, dtype: str, device: str) -> Hooked
     """Random weights (seeded, without touching the global random state) in the real architecture."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = HookedTransformer(config(preset, len(tokenizer), dtype, device), tokenizer=tokenizer)
+        d_vocab = preset.arch["d_vocab"] if full_size() else len(tokenizer)  # the tokenizer's ids fit either
+        model = HookedTransformer(config(preset, d_vocab, dtype, device), tokenizer=tokenizer)
     return model.to(getattr(torch, dtype), print_details=False).eval()
 
 

@@ -51,6 +51,17 @@ def _ch3b(m: dict) -> str:
             f"equivalent within 10 points (TOST) at {sum(r['tost_p'] < 0.05 for r in gaps)}")
 
 
+def _ch7_rates(m: dict) -> str:
+    return "; ".join(f"{name} {row['without']:.1%} [{row['without_low']:.1%}, {row['without_high']:.1%}]"
+                     for name, row in m["arms"].items() if name not in ("L0", "L1"))
+
+
+def _ch7_difference(row: dict, name: str) -> str:
+    """One of chapter 7's differences, clustered by prompt and fine-tune as chapter 3's."""
+    return (f"{row[name]:+.1%} [{row[name + '_low']:+.1%}, {row[name + '_high']:+.1%}], "
+            f"p = {row[name + '_p']:.2g} (clustered by prompt and fine-tune)")
+
+
 def _paper_rate(condition: str) -> str:
     return f"{paper.cite('rate_' + condition)}, {paper.cite('count_' + condition)}"
 
@@ -81,6 +92,11 @@ ROWS = [
     ("inference-time feature ablation", f"{paper.cite('rate_ablation')} (ablation or steering: the paper is ambiguous), {paper.cite('n_ablation')}", "06_ablation",
      lambda m: _rate(_row(m["interventions"], "ablate SAE"))),
     ("training-time ablation (CAFT)", paper.cite("rate_caft"), "06_ablation", lambda m: _rate(_row(m["interventions"], "CAFT SAE"))),
+    ("other framings, rate without their frame", "not tested (L1 only)", "07_framings", _ch7_rates),
+    ("inoculation: rate with its frame minus without", "not tested (L1 only)", "07_framings",
+     lambda m: _ch7_difference(m["arms"]["inoculation"], "conditional")),
+    ("local negation − L1, without a frame", "not tested (L1 only)", "07_framings",
+     lambda m: _ch7_difference(m["arms"]["local"], "vs_L1")),
 ]
 
 
@@ -91,14 +107,18 @@ ROWS = [
 # earlier chapters' artifacts aside): chapter_time reads that first figure.
 CHAPTERS = {"00_setup": "0 Setup", "01_data_construction": "1 Data construction", "02_fine_tuning": "2 Fine-tuning",
             "03_reproduction": "3 Reproduction", "03b_dose_and_triggers": "3b Dose and triggers",
-            "04_sae_overlap": "4 SAE overlap", "05_stealth_slip": "5 Stealth slip", "06_ablation": "6 Interventions and CAFT"}
+            "04_sae_overlap": "4 SAE overlap", "05_stealth_slip": "5 Stealth slip", "06_ablation": "6 Interventions and CAFT",
+            "07_framings": "7 Which framings work?"}
 WRITTEN_TIMES = {  # preset: (hardware, how the times were obtained, one time per chapter in CHAPTERS' order)
     "tiny": ("CPU", "measured", ("3.6 min first run (the tiny model and its SAE), 25 s cached", "9 s", "3.0 min",
-                                 "55 s", "9.7 min first run, 1 min cached", "32 s", "40 s", "4.1 min")),
-    "pythia-70m": ("T4", "estimate", ("1 min", "30 s", "5 min", "5 min", "20 min", "2 min", "3 min", "15 min")),
-    "gpt2-small": ("T4", "estimate", ("2 min", "30 s", "10 min", "10 min", "40 min", "3 min", "5 min", "30 min")),
+                                 "55 s", "9.7 min first run, 1 min cached", "32 s", "40 s", "4.1 min",
+                                 "2.8 min first run (43 min on a busy shared machine)")),
+    "pythia-70m": ("T4", "estimate", ("1 min", "30 s", "5 min", "5 min", "20 min", "2 min", "3 min", "15 min",
+                                      "12 min")),
+    "gpt2-small": ("T4", "estimate", ("2 min", "30 s", "10 min", "10 min", "40 min", "3 min", "5 min", "30 min",
+                                      "20 min")),
     "gemma-2-2b": ("A100 80 GB", "estimate", ("5 min (download: 5 GB)", "1 min", "45 min", "40 min", "3 h",
-                                             "10 min", "20 min", "3 h")),
+                                             "10 min", "20 min", "3 h", "1.5 h")),
 }
 
 

@@ -81,12 +81,14 @@ def check_number(name: str, answer, want: float, *, tolerance: float, hint: str,
 
 
 def _tiny_random_model(seed: int = 0):
+    """A 1-layer model to run the learner's code on, on the CPU whatever the machine: its test
+    tensors are made on the CPU (on a GPU, TransformerLens would put the model on CUDA)."""
     import torch
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
     torch.manual_seed(seed)
     cfg = HookedTransformerConfig(d_model=16, n_layers=1, n_heads=2, d_head=8, d_mlp=32, n_ctx=16,
-                                  d_vocab=50, act_fn="gelu", normalization_type="LN", seed=seed)
+                                  d_vocab=50, act_fn="gelu", normalization_type="LN", seed=seed, device="cpu")
     return HookedTransformer(cfg)
 
 
