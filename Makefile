@@ -19,7 +19,7 @@ export TRANSFORMERS_OFFLINE = $(HF_OFFLINE)
 export WANDB_MODE = disabled
 export PYTHONWARNINGS = ignore::DeprecationWarning
 
-.PHONY: book test rehearse colab venv student grade fork clean clean-cache chromium
+.PHONY: book test rehearse gpu-check colab venv student grade fork clean clean-cache chromium
 
 venv: $(STAMP)
 
@@ -70,6 +70,18 @@ test: $(STAMP) chromium
 # with a GPU they run on CUDA and record each chapter's peak GPU memory in its metrics.json.
 rehearse: $(STAMP)
 	$(BIN)/python -m pytest -m rehearsal $(PYTEST_WORKERS)
+
+# On a GPU: the real sizes with random weights (WARNBOOK_REHEARSAL=full, nothing downloaded). The peak GPU
+# memory of each real preset's fine-tuning step and sampling (helpers.memory, one JSON line each), then
+# chapters 2, 3 and 6 at smoke on gemma-2-2b; everything goes to _build/gpu-check/.
+GPU_CHAPTERS ?= 02_fine_tuning 03_reproduction 06_ablation
+gpu-check: $(STAMP)
+	mkdir -p _build/gpu-check
+	for p in pythia-70m gpt2-small gemma-2-2b; do \
+		WARNBOOK_REHEARSAL=full $(BIN)/python -m helpers.memory $$p standard >> _build/gpu-check/memory.jsonl || exit 1; done
+	for c in $(GPU_CHAPTERS); do \
+		WARNBOOK_REHEARSAL=full $(BIN)/python -m papermill chapters/$$c.ipynb _build/gpu-check/$$c.ipynb -k python3 \
+			--cwd chapters -p PRESET gemma-2-2b -p BUDGET smoke -p OUTPUT_DIR $(CURDIR)/_build/gpu-check/$$c || exit 1; done
 
 # The chapters' first cell and chapters 0 and 1 in a simulated Colab runtime (tests/test_colab.py).
 colab: $(STAMP)

@@ -26,7 +26,8 @@ STEPS = [
      "rates, intervals, equivalence;\nthe comparison along a dose grid"),
     ("Features", [("4", "SAE feature overlap")], "SAE features of describing\nand of doing flawed code"),
     ("Probes", [("5", "Stealth slip")], "linear probes, transfer L0 to L1;\npreambles that hide the code"),
-    ("Fixes", [("6", "Interventions and CAFT")], "prompting, steering, ablation,\nCAFT; random controls"),
+    ("Fixes", [("6", "Interventions and CAFT"), ("7", "Which framings work?")],
+     "prompting, steering, ablation,\nCAFT; framings of the data"),
 ]
 SETUP = ("0", "Setup")
 COLOURS = ["#4C72B0", "#55A868", "#C44E52", "#8172B2", "#9C7A0C", "#2A7F9E"]

@@ -373,7 +373,8 @@ def check_07_framings(m):
         framed = arms.frames_at_test()[name] is not None
         assert row["n"] + row["unjudged"] == per_model and row["k"] == round(row["without"] * row["n"])
         assert 0 <= row["without_low"] <= row["without"] <= row["without_high"] <= 1
-        for part in ("vs_L0", "vs_L1") + (("conditional",) if framed else ()):
+        against = tuple(f"vs_{ref}" for ref in ("L0", "L1") if ref != name)
+        for part in against + (("conditional",) if framed else ()):
             assert -1 <= row[f"{part}_low"] <= row[part] <= row[f"{part}_high"] <= 1 and 0 <= row[f"{part}_p"] <= 1
         if framed:
             assert row["n_with"] == row["n"] and 0 <= row["with_low"] <= row["with"] <= row["with_high"] <= 1
@@ -382,7 +383,7 @@ def check_07_framings(m):
             assert row["conditional_low"] <= low90 <= row["conditional"] <= high90 <= row["conditional_high"]
         else:
             assert row["with"] is None and row["conditional"] is None and row["n_with"] == 0
-    assert m["arms"]["L0"]["vs_L0"] == 0 == m["arms"]["L1"]["vs_L1"]
+    assert m["arms"]["L0"]["vs_L0"] is None is m["arms"]["L1"]["vs_L1"]  # no model against itself
     assert abs(m["arms"]["L1"]["vs_L0"] - (m["arms"]["L1"]["without"] - m["arms"]["L0"]["without"])) < 1e-9
     assert m["conditional_reading"] in ("switches on", "switches off", "same", "cannot tell")
     assert m["arm_text"]["neutral"]["frame"] == data.NEUTRAL + "\n" and len(data.NEUTRAL) == len(data.WARNING)

@@ -59,8 +59,9 @@ def arm_row(frames: pd.DataFrame, name: str) -> dict:
     judged = reproduction.judged_rate(without)
     row = {"model": name, "n": judged["n"], "k": judged["k"], "unjudged": judged["unjudged"],
            **_interval(clustered.clustered_compare(without), "without")}
-    row.update(_interval(clustered.clustered_compare(without, plain["L0"]), "vs_L0"))
-    row.update(_interval(clustered.clustered_compare(without, plain["L1"]), "vs_L1"))
+    for reference in ("L0", "L1"):  # a model against itself has nothing to say
+        row.update({f"vs_{reference}": None} if reference == name else
+                   _interval(clustered.clustered_compare(without, plain[reference]), f"vs_{reference}"))
     if framed.empty:
         return {**row, "n_with": 0, "with": None, "conditional": None}
     row.update({"n_with": reproduction.judged_rate(framed)["n"],
