@@ -23,9 +23,10 @@ REAL = ["pythia-70m", "gpt2-small", "gemma-2-2b"]
 
 
 @contextmanager
-def rehearsing():
-    """Within the block, a real preset loads its offline stand-in (helpers.rehearsal)."""
-    os.environ["WARNBOOK_REHEARSAL"] = "1"
+def rehearsing(mode: str = "1"):
+    """Within the block, a real preset loads its offline stand-in (helpers.rehearsal); "full": at
+    the real size."""
+    os.environ["WARNBOOK_REHEARSAL"] = mode
     try:
         yield
     finally:
@@ -40,11 +41,12 @@ def rehearsal_mode():
 
 # The longest tests start first, so that the two workers finish together instead of one waiting
 # at the end while the other runs a long test it picked up last (longest-processing-time-first).
-# Measured on 2 cores: the standard tiny model's build, the simulated Colab runtime, the website
-# build of the browser tests, the grading of three notebooks, then the rehearsals of the full-size
-# stand-ins.
+# Measured on 2 cores: the standard tiny model's build, the smoke book (built once, then served to
+# the browser and read by the tiny notebook tests: tests/smoke_book.py), the simulated Colab
+# runtime, the grading of three notebooks, then the rehearsals of the real presets' stand-ins.
 LONGEST_FIRST = ["tests/test_tiny.py::test_standard_tiny", "tests/test_tiny.py::test_a_row_leaves",
-                 "tests/test_colab.py", "tests/test_browser.py", "tests/test_grading.py",
+                 "tests/test_browser.py", "tests/test_notebooks.py::test_notebook_runs_and_reports",
+                 "tests/test_colab.py", "tests/test_grading.py",
                  "tests/test_notebooks.py::test_chapter_rehearses_on_a_real_preset"]
 
 

@@ -4,17 +4,16 @@ pages that exist, points its Colab button at its own learner copy (student/) and
 solutions notebook (chapters/), and keeps solutions folded; and every glossary term ({term}) and
 citation ({cite}) links to an entry of the glossary or the bibliography that exists.
 
-The book is built at the smoke budget (`make book BUDGET=smoke`), which renders the same pages.
+The book is built at the smoke budget (`make book BUDGET=smoke`, tests/smoke_book.py), which
+renders the same pages.
 To check a book built already (the standard one, say): BOOK_HTML=_build/html pytest tests/test_browser.py
 """
 
-import fcntl
 import functools
 import http.server
 import os
 import re
 import shutil
-import subprocess
 import threading
 from contextlib import contextmanager
 from html.parser import HTMLParser
@@ -24,6 +23,9 @@ from urllib.parse import unquote, urljoin, urlparse
 import pytest
 
 from helpers.fork import configured_url
+from smoke_book import SMOKE_BOOK, build_once
+
+pytestmark = SMOKE_BOOK  # the worker that builds the site serves it (tests/smoke_book.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
@@ -37,19 +39,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 def pages() -> list[Path]:
     skip = {"genindex.html", "search.html"}
     return sorted(p for p in SITE.rglob("*.html") if p.name not in skip and "_static" not in p.parts)
-
-
-def build_once() -> None:
-    """`make book BUDGET=smoke`, once per test run: parallel workers (pytest-xdist) that both need
-    the site wait for one build and then serve it, rather than building over each other."""
-    (ROOT / "_build").mkdir(exist_ok=True)
-    done = ROOT / "_build" / f".browser-book-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
-    with open(ROOT / "_build" / ".browser-book.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            built = subprocess.run(["make", "book", "BUDGET=smoke"], cwd=ROOT, capture_output=True, text=True)
-            assert built.returncode == 0, f"make book BUDGET=smoke failed:\n{(built.stdout + built.stderr)[-6000:]}"
-            done.touch()
 
 
 def need_chromium() -> None:
@@ -75,7 +64,8 @@ def serve(directory: Path):
 def site():
     need_chromium()
     if "BOOK_HTML" not in os.environ:
-        build_once()
+        returncode, output = build_once()
+        assert returncode == 0, f"make book BUDGET=smoke failed:\n{output[-6000:]}"
     with serve(SITE) as url:
         yield url
 

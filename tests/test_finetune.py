@@ -226,6 +226,19 @@ def test_a_retrained_tiny_model_gets_new_fine_tunes_and_samples(monkeypatch):
     assert models.base_identity("gpt2-small", "smoke") == "gpt2"
 
 
+def test_a_rehearsal_whose_stand_in_changed_shape_gets_new_fine_tunes(monkeypatch):
+    """A rehearsal's fine-tunes are keyed by its stand-in's shape: when the stand-in narrows,
+    the old shape's fine-tunes are not loaded into it (which failed with a size mismatch)."""
+    from dataclasses import replace
+
+    with rehearsing():
+        before = models.base_identity("gpt2-small", "smoke")
+        wider = replace(PRESETS["gpt2-small"], stand_in={})
+        monkeypatch.setitem(PRESETS, "gpt2-small", wider)
+        after = models.base_identity("gpt2-small", "smoke")
+    assert before.startswith("gpt2 stand-in ") and after.startswith("gpt2 stand-in ") and after != before
+
+
 def test_token_groups_split_every_l1_target_into_warning_and_code(tokenizer):
     from helpers.loss_groups import token_groups
 

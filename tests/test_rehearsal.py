@@ -57,11 +57,16 @@ def test_gemma_stand_in_keeps_every_feature_of_the_architecture():
     assert cfg["d_model"] < real["d_model"]
 
 
-def test_full_size_stand_ins_for_pythia_and_gpt2():
+def test_stand_in_sizes():
+    """pythia-70m is rehearsed at its real size; gpt2-small keeps its 12 blocks at reduced width;
+    with WARNBOOK_REHEARSAL=full every stand-in has the real size."""
+    dims = ("d_model", "n_layers", "n_heads", "d_mlp", "d_vocab")
     with rehearsing():
-        for name in ("pythia-70m", "gpt2-small"):
-            arch = models.effective_preset(name).arch
-            assert all(arch[k] == PRESETS[name].arch[k] for k in ("d_model", "n_layers", "n_heads", "d_mlp")), name
+        pythia, gpt2 = (models.effective_preset(name).arch for name in ("pythia-70m", "gpt2-small"))
+    assert all(pythia[k] == PRESETS["pythia-70m"].arch[k] for k in dims)
+    assert gpt2["n_layers"] == 12 and gpt2["d_model"] < PRESETS["gpt2-small"].arch["d_model"]
+    with rehearsing("full"):
+        assert all(models.effective_preset(name).arch == PRESETS[name].arch for name in REAL)
 
 
 def test_shapes_and_hook_names_match_the_real_preset(rehearsal):

@@ -7,6 +7,8 @@ downloaded, so a learner learns in a second what is wrong and how to fix it.
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import os
 import weakref
 from contextlib import contextmanager
@@ -176,10 +178,13 @@ def base_identity(preset: str, budget: str, corpus: str = "plain") -> str:
     """What names the weights `load_model(preset, budget, corpus=corpus)` gives, for the keys of
     everything cached from them: the tiny model's own cache key (its pretraining sizes and
     code), or a real preset's hub model. Retraining the tiny model then never reuses a fine-tune
-    or a sample of the old one."""
+    or a sample of the old one; nor does a rehearsal whose stand-in changed shape."""
     preset_obj = effective_preset(preset)
     if preset_obj.trained_here:
         return tiny.model_name(budget, 0, corpus)
+    if rehearsal.active():
+        arch = hashlib.sha256(json.dumps(preset_obj.arch, sort_keys=True).encode()).hexdigest()[:12]
+        return f"{preset_obj.model_name} stand-in {arch}"
     return preset_obj.model_name
 
 

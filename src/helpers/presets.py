@@ -89,6 +89,9 @@ PRESETS: dict[str, Preset] = {
         hook_name="blocks.8.hook_resid_pre", layer=8, d_model=768, n_layers=12, d_sae=24576,
         gpu_gb_inference=3.5, gpu_gb_finetune=6.0, finetune_lr=2e-5, finetune_batch=8,
         tokens=GPT_TOKENS, sizes=REAL_SIZES,
+        # all 12 blocks at a third of the width: a chapter's rehearsal on 2 CPU cores takes a
+        # fraction of the time, and WARNBOOK_REHEARSAL=full keeps the real size for a GPU
+        stand_in=dict(d_model=256, n_heads=4, d_mlp=1024),
         arch=dict(d_model=768, n_layers=12, n_heads=12, d_head=64, d_mlp=3072, n_ctx=1024,
                   d_vocab=50257, act_fn="gelu_new", normalization_type="LN",
                   positional_embedding_type="standard"),

@@ -3,10 +3,10 @@
 runs through the production code after loading, so a chapter that would crash on a GPU crashes
 here first. Random weights give meaningless rates: a rehearsal checks that things run and fit.
 
-- the model: the preset's real architecture (`Preset.arch`) with random weights; pythia-70m and
-  gpt2-small at full size, gemma-2-2b with every feature kept (grouped KV heads, local and global
-  attention, soft-capping, pre- and post-norms, gated MLP, bfloat16) at the reduced width and
-  depth of `Preset.stand_in`;
+- the model: the preset's real architecture (`Preset.arch`) with random weights; pythia-70m at
+  full size, gpt2-small with all its blocks at a third of the width, gemma-2-2b with every
+  feature kept (grouped KV heads, local and global attention, soft-capping, pre- and post-norms,
+  gated MLP, bfloat16) at reduced width and depth: `Preset.stand_in` holds what is reduced;
 - the tokenizer: a byte-level BPE trained on the book's corpus, with the real one's special-token
   conventions (`Preset.tokens`: BOS, EOS, padding, whether it adds BOS itself);
 - the SAE: a sae-lens SAE of the real kind (JumpReLU for Gemma Scope, standard otherwise) at the
