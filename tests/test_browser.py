@@ -25,7 +25,7 @@ import pytest
 from helpers.fork import configured_url
 from smoke_book import SMOKE_BOOK, build_once
 
-pytestmark = SMOKE_BOOK  # the worker that builds the site serves it (tests/smoke_book.py)
+pytestmark = SMOKE_BOOK  # with the tiny notebook tests, which read the same build (tests/smoke_book.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "tiny-smoke" / "_build" / "html")).resolve()
