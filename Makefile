@@ -8,9 +8,8 @@ TORCH_PIP_ARGS ?=
 PRESET ?= tiny
 BUDGET ?= standard
 # Tests run in two processes (pytest-xdist), each with one torch thread (tests/conftest.py); the
-# tests of one xdist_group are meant to share a worker, but pytest-xdist 3.8 cannot group under
-# pytest 9 (it renames `item._nodeid`, which pytest 9 no longer reads), so for now the other
-# worker waits on the build's lock. The 30 slowest tests are listed at the end.
+# tests of one xdist_group share a worker (pytest stays below 9, where pytest-xdist 3.8 can group:
+# pyproject.toml), so no worker waits on another's build. The 30 slowest tests are listed at the end.
 PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 # Nothing is downloaded from the Hugging Face hub unless you ask: `make book HF_OFFLINE=0 PRESET=gpt2-small`.

@@ -2,8 +2,7 @@
 
 Two kinds of tests read it: the browser tests serve its website, and the notebook tests check the
 metrics each chapter wrote while the book executed it, so no chapter runs twice on tiny. Both are
-in one xdist group (`SMOKE_BOOK`), meant for the worker that builds it; under pytest 9 the group
-is not applied (Makefile), and a second worker waits on the lock below.
+in one xdist group (`SMOKE_BOOK`), so the worker that builds it is the one that waits for it.
 """
 
 import fcntl

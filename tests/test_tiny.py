@@ -13,9 +13,8 @@ from helpers.judge import judge
 from helpers.models import load_model, load_sae
 
 
-# The tests that need the standard tiny model (minutes to build once) start first
-# (tests/conftest.py) and are grouped for one worker; under pytest 9 the group is not applied
-# (Makefile), and a second worker waits on the build's lock.
+# The tests that need the standard tiny model (minutes to build once) run on one test worker, one
+# after another, and first (tests/conftest.py): no other worker waits on its build.
 STANDARD_TINY = pytest.mark.xdist_group("standard-tiny")
 
 def test_corpus_is_deterministic_and_has_a_minority_of_insecure_code():
