@@ -7,8 +7,6 @@ downloaded, so a learner learns in a second what is wrong and how to fix it.
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 import os
 import weakref
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ import torch
 from sae_lens import SAE
 from transformer_lens import HookedTransformer
 
-from helpers import rehearsal, tiny
+from helpers import cache, rehearsal, tiny
 from helpers.budgets import check_budget
 from helpers.presets import PRESET_NAMES, PRESETS, Preset, get_preset
 
@@ -183,8 +181,7 @@ def base_identity(preset: str, budget: str, corpus: str = "plain") -> str:
     if preset_obj.trained_here:
         return tiny.model_name(budget, 0, corpus)
     if rehearsal.active():
-        arch = hashlib.sha256(json.dumps(preset_obj.arch, sort_keys=True).encode()).hexdigest()[:12]
-        return f"{preset_obj.model_name} stand-in {arch}"
+        return f"{preset_obj.model_name} stand-in {cache.key_hash(preset_obj.arch)}"
     return preset_obj.model_name
 
 
