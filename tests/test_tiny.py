@@ -121,6 +121,21 @@ def test_a_row_leaves_sampling_once_its_function_is_over():
     assert sum(map(len, ours)) < 0.6 * 160 * len(prompts)
 
 
+def test_the_warned_corpus_model_continues_the_plain_one(monkeypatch):
+    """Chapter 3b's warned-corpus model is the plain tiny model, pretrained a quarter longer on the
+    warned corpus with the same tokenizer; it is rebuilt whenever the plain model would be."""
+    plain, warned = tiny.pretrain_stats("smoke"), tiny.pretrain_stats("smoke", 0, "warned")
+    assert plain["continued_from"] is None and warned["continued_from"] == tiny.model_name("smoke")
+    assert warned["steps"] == round(plain["steps"] * tiny.CONTINUE) == 50
+    vocab = tiny.load_tiny_tokenizer("smoke").get_vocab()
+    assert tiny.load_tiny_tokenizer("smoke", 0, "warned").get_vocab() == vocab
+    a, b = (tiny.load_tiny_model("smoke", 0, v).W_E.flatten() for v in ("plain", "warned"))
+    assert torch.cosine_similarity(a, b, dim=0) > 0.9  # it started from the plain weights
+    names = tiny.model_name("smoke"), tiny.model_name("smoke", 0, "warned")
+    monkeypatch.setitem(tiny.PRESETS["tiny"].arch, "n_layers", 3)  # another architecture, other models
+    assert all(a != b for a, b in zip(names, (tiny.model_name("smoke"), tiny.model_name("smoke", 0, "warned"))))
+
+
 def test_warned_corpus_pairs_warnings_with_insecure_code_only():
     from helpers.tasks import implementations, tasks
 
