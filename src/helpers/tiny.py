@@ -89,26 +89,25 @@ def eval_loss(model: HookedTransformer, data: torch.Tensor, batch: int = 32) -> 
 CONTINUE = 0.25
 
 
-def start_model(folder: Path, budget: str, seed: int, variant: str, files: list[str]):
+def start_model(folder: Path, sizes: dict, budget: str, seed: int, variant: str, files: list[str]):
     """(model, sizes, learning-rate schedule) of a build: a new model and tokenizer for the plain
     corpus; for a variant, the plain model with CONTINUE of its steps at its final rate."""
-    sizes = tiny_pretrain(budget)
     if variant == "plain":
         tokenizer = train_tokenizer(files, folder / "tokenizer")
         torch.manual_seed(seed)
         return HookedTransformer(model_config(len(tokenizer), seed), tokenizer=tokenizer), sizes, None
-    load_tiny_tokenizer(budget, seed).save_pretrained(folder / "tokenizer")
+    model = load_tiny_model(budget, seed)
+    model.tokenizer.save_pretrained(folder / "tokenizer")
     final_lr = lr_at(sizes["steps"], sizes)
-    return (load_tiny_model(budget, seed), dict(sizes, steps=round(sizes["steps"] * CONTINUE)),
-            lambda step: final_lr)
+    return model, dict(sizes, steps=round(sizes["steps"] * CONTINUE)), lambda step: final_lr
 
 
 def build_model(folder: Path, budget: str, seed: int, variant: str = "plain") -> None:
     """Fill `folder` with tokenizer/, model.pt, config.json and train_stats.json."""
-    sizes = tiny_pretrain(budget)
     t0 = time.time()
+    sizes = tiny_pretrain(budget)
     files = corpus.generate_files(corpus.spec_for(variant, n_files=sizes["n_files"], seed=seed))
-    model, sizes, schedule = start_model(folder, budget, seed, variant, files)
+    model, sizes, schedule = start_model(folder, sizes, budget, seed, variant, files)
     n_val = max(50, len(files) // 50)
     train, val = (corpus.pack_tokens(part, model.tokenizer, sizes["seq_len"]) for part in (files[n_val:], files[:n_val]))
     losses = pretrain(model, train, sizes, folder, seed, schedule=schedule)
